@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../shared/environment-names';
+import { boolean, formatIssues, intRange, matching, oneOfNumbers, show } from './validators';
+
+/**
+ * The deployment configuration, typed and validated once at load (STYLE.md). Every bad value
+ * fails synth with `<field path>: must be <what is allowed>, got <value>`.
+ */
+
+/** Fargate task sizes: CPU units -> allowed memory (MiB). https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size */
+export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+/** Retention values CloudWatch Logs accepts. https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** The AppConfig Agent listens on this port inside the task; the server must not take it. */
+export const APPCONFIG_AGENT_PORT = 2772;
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+const newVpcSchema = z.strictObject({
+  type: z.literal('new'),
+  /** Availability zones to spread over; an ALB needs at least two. */
+  maxAzs: intRange(2, 6),
+  /** NAT gateways for the private subnets (tasks pull images through them); 1 to maxAzs. */
+  natGateways: intRange(1, 6),
+});
+
+const existingVpcSchema = z.strictObject({
+  type: z.literal('existing'),
+  /** Looked up at synth time (needs credentials once; the result is cached in cdk.context.json). */
+  vpcId: matching(/^vpc-[0-9a-f]{8,17}$/, 'a VPC id like "vpc-0123456789abcdef0"'),
+});
+
+const networkSchema = z.discriminatedUnion('type', [newVpcSchema, existingVpcSchema], {
+  error: (iss) =>
+    `type must be "new" (with maxAzs, natGateways) or "existing" (with vpcId), got ${show(
+      (iss.input as { type?: unknown } | undefined)?.type,
+    )}`,
+});
+
+const tlsSchema = z.strictObject({
+  /** ACM certificate ARN for the HTTPS listener. */
+  certificateArn: matching(
+    /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
+    'an ACM certificate ARN like "arn:aws:acm:eu-west-1:123456789012:certificate/<id>"',
+  ).optional(),
+  /**
+   * SSM parameter that holds the certificate ARN, resolved by CloudFormation at deploy time. Lets the
+   * default config synthesize offline without an account-specific ARN in the code.
+   */
+  certificateArnParameter: matching(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, 'an SSM parameter name starting with "/"').optional(),
+  /** Serve plain HTTP with no certificate. Staging only; production always serves HTTPS. */
+  allowPlainHttp: boolean().default(false),
+});
+
+const slotCapacitySchema = z
+  .strictObject({
+    desiredCount: intRange(0, 100),
+    minCount: intRange(0, 100),
+    maxCount: intRange(1, 100),
+  })
+  .superRefine((slot, ctx) => {
+    if (slot.minCount > slot.maxCount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minCount'],
+        message: `must be at most maxCount (${slot.maxCount}), got ${slot.minCount}`,
+      });
+    } else if (slot.desiredCount < slot.minCount || slot.desiredCount > slot.maxCount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['desiredCount'],
+        message: `must be from minCount (${slot.minCount}) to maxCount (${slot.maxCount}), got ${slot.desiredCount}`,
+      });
+    }
+  });
+
+const containerSchema = z
+  .strictObject({
+    /** ECR repository name (in the environment's account and region) holding the server image. */
+    imageRepository: matching(
+      /^(?=.{2,256}$)(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/,
+      'an ECR repository name (lowercase letters, digits, ".", "_", "-", "/"; 2 to 256 characters)',
+    ),
+    /** Image tag both slots start with, before the first `--parameters StableImageTag=...`. */
+    initialImageTag: matching(
+      /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/,
+      'an image tag (letters, digits, "_", ".", "-"; 1 to 128 characters, not starting with "." or "-")',
+    ),
+    port: intRange(1, 65535),
+    healthCheckPath: matching(/^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]{0,1023}$/, 'a URL path starting with "/"'),
+    cpu: oneOfNumbers([256, 512, 1024, 2048, 4096, 8192, 16384] as const, 'Fargate CPU units, one of'),
+    memoryMiB: intRange(512, 122880),
+  })
+  .superRefine((c, ctx) => {
+    const allowed = FARGATE_MEMORY_BY_CPU[c.cpu];
+    if (allowed && !allowed.includes(c.memoryMiB)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memoryMiB'],
+        message: `must be one of ${allowed.join(', ')} for cpu ${c.cpu}, got ${c.memoryMiB}`,
+      });
+    }
+    if (c.port === APPCONFIG_AGENT_PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['port'],
+        message: `must not be ${APPCONFIG_AGENT_PORT}: the AppConfig Agent sidecar listens there, got ${c.port}`,
+      });
+    }
+  });
+
+const environmentSchema = z.strictObject({
+  /** AWS account id; unset means environment-agnostic (resolved at deploy time). */
+  account: matching(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
+  /** AWS region; unset means environment-agnostic. */
+  region: matching(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'an AWS region like "eu-west-1"').optional(),
+  network: networkSchema,
+  tls: tlsSchema,
+  container: containerSchema,
+  slots: z.strictObject({ stable: slotCapacitySchema, canary: slotCapacitySchema }),
+  /** Target CPU utilisation of each slot's target-tracking autoscaling. */
+  scalingCpuTargetPercent: intRange(10, 90).default(60),
+  /** CanaryTraffic parameter default: the share of requests the canary gets on the first deploy. */
+  defaultTrafficPercent: intRange(0, 100),
+  logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS),
+  /** ALB deletion protection and stack termination protection. @default - on in production, off elsewhere */
+  deletionProtection: boolean().optional(),
+});
+
+const rootSchema = z
+  .strictObject({
+    environments: z.strictObject(
+      Object.fromEntries(ENVIRONMENT_NAMES.map((name) => [name, environmentSchema])) as Record<
+        EnvironmentName,
+        typeof environmentSchema
+      >,
+    ),
+  })
+  .superRefine((root, ctx) => {
+    for (const name of ENVIRONMENT_NAMES) {
+      const env = root.environments[name];
+      const at = (...path: string[]) => ['environments', name, ...path];
+      const { certificateArn, certificateArnParameter, allowPlainHttp } = env.tls;
+      if (certificateArn !== undefined && certificateArnParameter !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('tls'),
+          message: 'must set one of certificateArn or certificateArnParameter, not both',
+        });
+      }
+      const hasCertificate = certificateArn !== undefined || certificateArnParameter !== undefined;
+      if (name === 'production' && allowPlainHttp) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('tls', 'allowPlainHttp'),
+          message: 'must be false in production: production always serves HTTPS, got true',
+        });
+      } else if (!hasCertificate && !allowPlainHttp) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('tls'),
+          message:
+            name === 'production'
+              ? 'production needs a TLS certificate: set certificateArn or certificateArnParameter'
+              : 'needs a TLS certificate (certificateArn or certificateArnParameter), or allowPlainHttp: true to serve plain HTTP',
+        });
+      } else if (hasCertificate && allowPlainHttp) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('tls', 'allowPlainHttp'),
+          message: 'must be false when a certificate is set (HTTP always redirects to HTTPS then), got true',
+        });
+      }
+      if (env.network.type === 'new' && env.network.natGateways > env.network.maxAzs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: at('network', 'natGateways'),
+          message: `must be at most maxAzs (${env.network.maxAzs}), got ${env.network.natGateways}`,
+        });
+      }
+    }
+  });
+
+export type ConfigInput = z.input<typeof rootSchema>;
+type ParsedRoot = z.output<typeof rootSchema>;
+type ParsedEnvironment = ParsedRoot['environments'][EnvironmentName];
+
+/** One environment's validated configuration, with its name and every default applied. */
+export interface EnvironmentConfig extends Omit<ParsedEnvironment, 'deletionProtection'> {
+  readonly name: EnvironmentName;
+  readonly deletionProtection: boolean;
+}
+
+export interface RolloutConfig {
+  readonly environments: Readonly<Record<EnvironmentName, EnvironmentConfig>>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid mcp-rollout configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates raw configuration and applies defaults; throws a ConfigError listing every problem. */
+export function parseConfig(input: unknown): RolloutConfig {
+  const result = rootSchema.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(formatIssues(result.error.issues, ''));
+  }
+  const environments = Object.fromEntries(
+    ENVIRONMENT_NAMES.map((name) => {
+      const env = result.data.environments[name];
+      return [name, { ...env, name, deletionProtection: env.deletionProtection ?? name === 'production' }];
+    }),
+  ) as Record<EnvironmentName, EnvironmentConfig>;
+  return { environments };
+}

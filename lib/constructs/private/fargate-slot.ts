@@ -1,0 +1,141 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { EnvironmentName, SlotName } from '../../shared/environment-names';
+
+export interface SlotCapacity {
+  readonly desiredCount: number;
+  readonly minCount: number;
+  readonly maxCount: number;
+}
+
+export interface FargateSlotProps {
+  readonly environmentName: EnvironmentName;
+  readonly slot: SlotName;
+  readonly cluster: ecs.ICluster;
+  readonly repository: ecr.IRepository;
+  /** Image tag to run; usually a CloudFormation parameter token. */
+  readonly imageTag: string;
+  readonly containerPort: number;
+  readonly healthCheckPath: string;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly capacity: SlotCapacity;
+  readonly scalingCpuTargetPercent: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly metricsNamespace: string;
+}
+
+/** Name of the server container in every task definition; the AppConfig Agent sits beside it. */
+export const SERVER_CONTAINER_NAME = 'mcp-server';
+
+/**
+ * One slot (stable or canary): its task definition, Fargate service, target group and autoscaling.
+ * The target group is attached to the listener by the caller, so the caller owns traffic routing.
+ */
+export class FargateSlot extends Construct {
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly service: ecs.FargateService;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: FargateSlotProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryMiB,
+      runtimePlatform: {
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
+      },
+    });
+
+    this.container = this.taskDefinition.addContainer('Server', {
+      containerName: SERVER_CONTAINER_NAME,
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
+      essential: true,
+      portMappings: [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }],
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.slot }),
+      // Not secrets: where the task runs and where its metrics go. The server tags its EMF
+      // metrics with these so alarms can tell the slots apart (DESIGN.md metrics contract).
+      environment: {
+        MCP_ENVIRONMENT: props.environmentName,
+        MCP_SLOT: props.slot,
+        MCP_METRICS_NAMESPACE: props.metricsNamespace,
+      },
+    });
+
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'The environment variables are not secrets: environment name, slot, metrics namespace and the local AppConfig Agent address.',
+    });
+    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken has no resource-level permissions (https://docs.aws.amazon.com/AmazonECR/latest/userguide/security-iam-awsmanpol.html); image pulls stay scoped to the repository.',
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.capacity.desiredCount,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      assignPublicIp: false,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [props.securityGroup],
+      // A task that never gets healthy stops the deploy and ECS restores the previous task
+      // definition, so CloudFormation fails fast instead of hanging for hours.
+      circuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriod: Duration.seconds(60),
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableExecuteCommand: false,
+    });
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: props.cluster.vpc,
+      targetType: elbv2.TargetType.IP,
+      port: props.containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      healthCheck: {
+        path: props.healthCheckPath,
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(10),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+      // A rollback moves new requests at once; this bounds how long drained tasks keep old ones.
+      deregistrationDelay: Duration.seconds(30),
+    });
+    // Stated, not left to the AWS default: stickiness would pin clients to a slot past a rollback
+    // (README "MCP sessions").
+    this.targetGroup.setAttribute('stickiness.enabled', 'false');
+    this.targetGroup.addTarget(
+      this.service.loadBalancerTarget({ containerName: SERVER_CONTAINER_NAME, containerPort: props.containerPort }),
+    );
+
+    const scaling = this.service.autoScaleTaskCount({
+      minCapacity: props.capacity.minCount,
+      maxCapacity: props.capacity.maxCount,
+    });
+    scaling.scaleOnCpuUtilization('CpuScaling', {
+      targetUtilizationPercent: props.scalingCpuTargetPercent,
+      scaleInCooldown: Duration.seconds(120),
+      scaleOutCooldown: Duration.seconds(60),
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/schema';
+import { WeightedFargateService } from '../constructs/weighted-fargate-service';
+import { METRICS_NAMESPACE } from '../shared/metrics-contract';
+import { addDeployParameters } from './deploy-parameters';
+
+export interface ServiceStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/** Output keys the operator CLI reads to find this environment's resources. */
+export const SERVICE_OUTPUTS = {
+  loadBalancerDnsName: 'LoadBalancerDnsName',
+  listenerArn: 'ListenerArn',
+  trafficRuleArn: 'TrafficRuleArn',
+  clusterName: 'ClusterName',
+  stableServiceName: 'StableServiceName',
+  canaryServiceName: 'CanaryServiceName',
+  stableTargetGroupArn: 'StableTargetGroupArn',
+  canaryTargetGroupArn: 'CanaryTargetGroupArn',
+} as const;
+
+/** One environment's MCP service: network, the weighted Fargate service and its deploy parameters. */
+export class ServiceStack extends Stack {
+  readonly service: WeightedFargateService;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
+    const { config } = props;
+
+    const parameters = addDeployParameters(this, {
+      trafficPercent: config.defaultTrafficPercent,
+      imageTag: config.container.initialImageTag,
+    });
+
+    this.service = new WeightedFargateService(this, 'Mcp', {
+      environmentName: config.name,
+      vpc: this.createVpc(config),
+      repository: ecr.Repository.fromRepositoryName(this, 'Repository', config.container.imageRepository),
+      imageTags: parameters.imageTags,
+      trafficWeights: parameters.weights,
+      certificate: this.certificate(config),
+      containerPort: config.container.port,
+      healthCheckPath: config.container.healthCheckPath,
+      cpu: config.container.cpu,
+      memoryMiB: config.container.memoryMiB,
+      capacity: config.slots,
+      scalingCpuTargetPercent: config.scalingCpuTargetPercent,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      accessLogRetention: Duration.days(config.logRetentionDays),
+      deletionProtection: config.deletionProtection,
+      metricsNamespace: METRICS_NAMESPACE,
+    });
+
+    const { service } = this;
+    const outputs: Record<keyof typeof SERVICE_OUTPUTS, string> = {
+      loadBalancerDnsName: service.loadBalancer.loadBalancerDnsName,
+      listenerArn: service.listener.listenerArn,
+      trafficRuleArn: service.trafficRule.attrRuleArn,
+      clusterName: service.cluster.clusterName,
+      stableServiceName: service.slots.stable.service.serviceName,
+      canaryServiceName: service.slots.canary.service.serviceName,
+      stableTargetGroupArn: service.slots.stable.targetGroup.targetGroupArn,
+      canaryTargetGroupArn: service.slots.canary.targetGroup.targetGroupArn,
+    };
+    for (const [key, value] of Object.entries(outputs) as [keyof typeof SERVICE_OUTPUTS, string][]) {
+      new CfnOutput(this, SERVICE_OUTPUTS[key], { value });
+    }
+  }
+
+  private createVpc(config: EnvironmentConfig): ec2.IVpc {
+    const { network } = config;
+    if (network.type === 'existing') {
+      return ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: network.vpcId });
+    }
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: network.maxAzs,
+      natGateways: network.natGateways,
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+    });
+    vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogs', { retention: config.logRetentionDays as logs.RetentionDays }),
+      ),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+    });
+    return vpc;
+  }
+
+  private certificate(config: EnvironmentConfig): elbv2.IListenerCertificate | undefined {
+    const { certificateArn, certificateArnParameter } = config.tls;
+    if (certificateArn) return elbv2.ListenerCertificate.fromArn(certificateArn);
+    if (certificateArnParameter) {
+      // Resolved by CloudFormation at deploy time: no lookup, no credentials at synth.
+      return elbv2.ListenerCertificate.fromArn(ssm.StringParameter.valueForStringParameter(this, certificateArnParameter));
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,249 @@
+import { DEFAULT_CONFIG } from '../lib/config/environments';
+import { ConfigError, parseConfig } from '../lib/config/schema';
+import { rawTestConfig, testConfig, type DeepPartial } from './helpers/config';
+import type { ConfigInput } from '../lib/config/schema';
+
+/** The exact list of problems a config produces, or [] when it is valid. */
+function problems(overrides: DeepPartial<ConfigInput>): readonly string[] {
+  try {
+    testConfig(overrides);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+const prod = (overrides: DeepPartial<ConfigInput['environments']['production']>) => ({
+  environments: { production: overrides },
+});
+const staging = (overrides: DeepPartial<ConfigInput['environments']['staging']>) => ({
+  environments: { staging: overrides },
+});
+
+describe('default configuration', () => {
+  const config = parseConfig(DEFAULT_CONFIG);
+
+  test('parses, with deletion protection on in production and off in staging', () => {
+    expect(config.environments.production.deletionProtection).toBe(true);
+    expect(config.environments.staging.deletionProtection).toBe(false);
+  });
+
+  test('applies defaults and names each environment', () => {
+    expect(config.environments.staging.name).toBe('staging');
+    expect(config.environments.production.name).toBe('production');
+    expect(config.environments.production.tls.allowPlainHttp).toBe(false);
+    expect(config.environments.production.scalingCpuTargetPercent).toBe(60);
+  });
+
+  test('deletion protection can be set explicitly', () => {
+    expect(testConfig(staging({ deletionProtection: true })).environments.staging.deletionProtection).toBe(true);
+  });
+});
+
+describe('environment and network', () => {
+  test('fails when the account is not 12 digits', () => {
+    expect(problems(prod({ account: '1234' }))).toEqual([
+      'environments.production.account: must be a 12-digit AWS account id, got "1234"',
+    ]);
+  });
+
+  test('fails when the region is not a region name', () => {
+    expect(problems(prod({ region: 'Europe' }))).toEqual([
+      'environments.production.region: must be an AWS region like "eu-west-1", got "Europe"',
+    ]);
+  });
+
+  test('fails when the network type is unknown', () => {
+    expect(
+      problems({ environments: { production: { network: { type: 'shared' } as never } } }),
+    ).toEqual([
+      'environments.production.network.type: type must be "new" (with maxAzs, natGateways) or "existing" (with vpcId), got "shared"',
+    ]);
+  });
+
+  test('fails when a new VPC has fewer than two AZs', () => {
+    expect(problems(staging({ network: { type: 'new', maxAzs: 1, natGateways: 1 } }))).toEqual([
+      'environments.staging.network.maxAzs: must be an integer from 2 to 6, got 1',
+    ]);
+  });
+
+  test('fails when there are more NAT gateways than AZs', () => {
+    expect(problems(staging({ network: { type: 'new', maxAzs: 2, natGateways: 3 } }))).toEqual([
+      'environments.staging.network.natGateways: must be at most maxAzs (2), got 3',
+    ]);
+  });
+
+  test('fails when an existing VPC id is malformed', () => {
+    const network = { type: 'existing', vpcId: 'my-vpc', maxAzs: undefined, natGateways: undefined } as never;
+    expect(problems(staging({ network }))).toEqual([
+      'environments.staging.network.vpcId: must be a VPC id like "vpc-0123456789abcdef0", got "my-vpc"',
+    ]);
+  });
+
+  test('fails when a new VPC also names a VPC id', () => {
+    expect(
+      problems(staging({ network: { type: 'new', maxAzs: 2, natGateways: 1, vpcId: 'vpc-12345678' } as never })),
+    ).toEqual(['environments.staging.network: unknown field "vpcId"']);
+  });
+});
+
+describe('TLS', () => {
+  const noCertificate = { certificateArnParameter: undefined };
+
+  test('fails when production has no certificate', () => {
+    expect(problems(prod({ tls: noCertificate }))).toEqual([
+      'environments.production.tls: production needs a TLS certificate: set certificateArn or certificateArnParameter',
+    ]);
+  });
+
+  test('fails when production allows plain HTTP', () => {
+    expect(problems(prod({ tls: { ...noCertificate, allowPlainHttp: true } }))).toEqual([
+      'environments.production.tls.allowPlainHttp: must be false in production: production always serves HTTPS, got true',
+    ]);
+  });
+
+  test('fails when staging has no certificate and does not allow plain HTTP explicitly', () => {
+    expect(problems(staging({ tls: noCertificate }))).toEqual([
+      'environments.staging.tls: needs a TLS certificate (certificateArn or certificateArnParameter), or allowPlainHttp: true to serve plain HTTP',
+    ]);
+  });
+
+  test('staging may serve plain HTTP when allowPlainHttp is true', () => {
+    expect(problems(staging({ tls: { ...noCertificate, allowPlainHttp: true } }))).toEqual([]);
+  });
+
+  test('fails when a certificate is set and plain HTTP is allowed', () => {
+    expect(problems(staging({ tls: { allowPlainHttp: true } }))).toEqual([
+      'environments.staging.tls.allowPlainHttp: must be false when a certificate is set (HTTP always redirects to HTTPS then), got true',
+    ]);
+  });
+
+  test('fails when both a certificate ARN and a parameter are set', () => {
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab';
+    expect(problems(prod({ tls: { certificateArn: arn } }))).toEqual([
+      'environments.production.tls: must set one of certificateArn or certificateArnParameter, not both',
+    ]);
+  });
+
+  test('fails when the certificate ARN is not an ACM ARN', () => {
+    expect(problems(prod({ tls: { ...noCertificate, certificateArn: 'arn:aws:iam::123456789012:role/x' } }))).toEqual([
+      'environments.production.tls.certificateArn: must be an ACM certificate ARN like "arn:aws:acm:eu-west-1:123456789012:certificate/<id>", got "arn:aws:iam::123456789012:role/x"',
+    ]);
+  });
+
+  test('fails when the certificate parameter name does not start with a slash', () => {
+    expect(problems(prod({ tls: { certificateArnParameter: 'cert-arn' } }))).toEqual([
+      'environments.production.tls.certificateArnParameter: must be an SSM parameter name starting with "/", got "cert-arn"',
+    ]);
+  });
+});
+
+describe('container', () => {
+  test('fails when the image repository is not an ECR repository name', () => {
+    expect(problems(prod({ container: { imageRepository: 'MCP Server' } }))).toEqual([
+      'environments.production.container.imageRepository: must be an ECR repository name (lowercase letters, digits, ".", "_", "-", "/"; 2 to 256 characters), got "MCP Server"',
+    ]);
+  });
+
+  test('fails when the initial image tag is not a tag', () => {
+    expect(problems(prod({ container: { initialImageTag: '-bad' } }))).toEqual([
+      'environments.production.container.initialImageTag: must be an image tag (letters, digits, "_", ".", "-"; 1 to 128 characters, not starting with "." or "-"), got "-bad"',
+    ]);
+  });
+
+  test('fails when the port is out of range', () => {
+    expect(problems(prod({ container: { port: 70000 } }))).toEqual([
+      'environments.production.container.port: must be an integer from 1 to 65535, got 70000',
+    ]);
+  });
+
+  test('fails when the port is the AppConfig Agent port', () => {
+    expect(problems(prod({ container: { port: 2772 } }))).toEqual([
+      'environments.production.container.port: must not be 2772: the AppConfig Agent sidecar listens there, got 2772',
+    ]);
+  });
+
+  test('fails when the health check path does not start with a slash', () => {
+    expect(problems(prod({ container: { healthCheckPath: 'health' } }))).toEqual([
+      'environments.production.container.healthCheckPath: must be a URL path starting with "/", got "health"',
+    ]);
+  });
+
+  test('fails when the CPU is not a Fargate size', () => {
+    expect(problems(prod({ container: { cpu: 300 } }))).toEqual([
+      'environments.production.container.cpu: must be Fargate CPU units, one of 256, 512, 1024, 2048, 4096, 8192, 16384, got 300',
+    ]);
+  });
+
+  test('fails when the memory does not fit the CPU', () => {
+    expect(problems(prod({ container: { cpu: 256, memoryMiB: 4096 } }))).toEqual([
+      'environments.production.container.memoryMiB: must be one of 512, 1024, 2048 for cpu 256, got 4096',
+    ]);
+  });
+});
+
+describe('capacity, traffic and logs', () => {
+  test('fails when a slot minimum exceeds its maximum', () => {
+    expect(problems(prod({ slots: { canary: { minCount: 5, maxCount: 2, desiredCount: 2 } } }))).toEqual([
+      'environments.production.slots.canary.minCount: must be at most maxCount (2), got 5',
+    ]);
+  });
+
+  test('fails when a slot desired count is outside min and max', () => {
+    expect(problems(prod({ slots: { stable: { desiredCount: 30 } } }))).toEqual([
+      'environments.production.slots.stable.desiredCount: must be from minCount (3) to maxCount (20), got 30',
+    ]);
+  });
+
+  test('fails when the default traffic percent is above 100', () => {
+    expect(problems(prod({ defaultTrafficPercent: 140 }))).toEqual([
+      'environments.production.defaultTrafficPercent: must be an integer from 0 to 100, got 140',
+    ]);
+  });
+
+  test('fails when the default traffic percent is not an integer', () => {
+    expect(problems(prod({ defaultTrafficPercent: 10.5 }))).toEqual([
+      'environments.production.defaultTrafficPercent: must be an integer from 0 to 100, got 10.5',
+    ]);
+  });
+
+  test('fails when the autoscaling CPU target is out of range', () => {
+    expect(problems(prod({ scalingCpuTargetPercent: 95 }))).toEqual([
+      'environments.production.scalingCpuTargetPercent: must be an integer from 10 to 90, got 95',
+    ]);
+  });
+
+  test('fails when the log retention is not a CloudWatch Logs value', () => {
+    expect(problems(prod({ logRetentionDays: 42 }))).toEqual([
+      'environments.production.logRetentionDays: must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, got 42',
+    ]);
+  });
+
+  test('fails when deletion protection is not a boolean', () => {
+    expect(problems(prod({ deletionProtection: 'yes' as never }))).toEqual([
+      'environments.production.deletionProtection: must be true or false, got "yes"',
+    ]);
+  });
+});
+
+describe('shape', () => {
+  test('fails when a field is unknown', () => {
+    expect(problems(prod({ replicas: 3 } as never))).toEqual([
+      'environments.production: unknown field "replicas"',
+    ]);
+  });
+
+  test('fails when an environment is missing', () => {
+    expect(problems({ environments: { staging: undefined } })).toEqual(['environments.staging: is required (object)']);
+  });
+
+  test('lists every problem at once, and the error message names each', () => {
+    const input = rawTestConfig(prod({ container: { port: 0 }, defaultTrafficPercent: -1 }));
+    expect(() => parseConfig(input)).toThrow(
+      'Invalid mcp-rollout configuration:\n' +
+        '  - environments.production.container.port: must be an integer from 1 to 65535, got 0\n' +
+        '  - environments.production.defaultTrafficPercent: must be an integer from 0 to 100, got -1',
+    );
+  });
+});
