@@ -227,6 +227,57 @@ describe('capacity, traffic and logs', () => {
   });
 });
 
+describe('feature flags', () => {
+  test('flags left out of initialValues are on; the rollback flags default to the seed', () => {
+    const flags = testConfig(prod({ flags: { initialValues: { performance_monitoring: false } } })).environments.production.flags;
+    expect(flags.initialValues).toEqual({
+      hierarchical_tools_enabled: true,
+      enumdescriptions_validation: true,
+      auto_correction_enabled: true,
+      enhanced_error_messages: true,
+      performance_monitoring: false,
+    });
+    expect(flags.rollbackFlags).toEqual(['hierarchical_tools_enabled', 'enumdescriptions_validation']);
+    expect(flags.agentPollIntervalSeconds).toBe(15);
+  });
+
+  test('fails when a flag name is invalid', () => {
+    expect(problems(prod({ flags: { initialValues: { 'Dark Mode': true } as never } }))).toEqual([
+      'environments.production.flags.initialValues.Dark Mode: "Dark Mode" is not a valid flag key: it must start with a lowercase letter and contain only letters, digits, "_" or "-" (at most 64 characters)',
+    ]);
+  });
+
+  test('fails when a flag is unknown', () => {
+    expect(problems(prod({ flags: { initialValues: { dark_mode: true } as never } }))).toEqual([
+      'environments.production.flags.initialValues.dark_mode: unknown flag "dark_mode"; the flags are hierarchical_tools_enabled, enumdescriptions_validation, auto_correction_enabled, enhanced_error_messages, performance_monitoring',
+    ]);
+  });
+
+  test('fails when a flag value is not a boolean', () => {
+    expect(problems(prod({ flags: { initialValues: { auto_correction_enabled: 'on' } as never } }))).toEqual([
+      'environments.production.flags.initialValues.auto_correction_enabled: must be true or false, got "on"',
+    ]);
+  });
+
+  test('fails when the rollback list names a flag that does not exist', () => {
+    expect(problems(prod({ flags: { rollbackFlags: ['hierarchical_tools_enabled', 'dark_mode'] as never } }))).toEqual([
+      'environments.production.flags.rollbackFlags.1: unknown flag "dark_mode"; the flags are hierarchical_tools_enabled, enumdescriptions_validation, auto_correction_enabled, enhanced_error_messages, performance_monitoring',
+    ]);
+  });
+
+  test('fails when the rollback list is empty', () => {
+    expect(problems(prod({ flags: { rollbackFlags: [] } }))).toEqual([
+      'environments.production.flags.rollbackFlags: must name at least one flag',
+    ]);
+  });
+
+  test('fails when the agent poll interval is out of range', () => {
+    expect(problems(prod({ flags: { agentPollIntervalSeconds: 300 } }))).toEqual([
+      'environments.production.flags.agentPollIntervalSeconds: must be an integer from 5 to 60, got 300',
+    ]);
+  });
+});
+
 describe('shape', () => {
   test('fails when a field is unknown', () => {
     expect(problems(prod({ replicas: 3 } as never))).toEqual([

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../shared/environment-names';
+import {
+  DEFAULT_FLAG_VALUES,
+  DEFAULT_ROLLBACK_FLAGS,
+  flagNameProblem,
+  type FlagName,
+  type FlagValues,
+} from '../shared/feature-flags';
 import { boolean, formatIssues, intRange, matching, oneOfNumbers, show } from './validators';
 
 /**
@@ -125,6 +132,46 @@ const containerSchema = z
     }
   });
 
+/** Flag values keyed by flag; keys are checked against the five seed flags, values must be booleans. */
+const flagValuesSchema = z
+  .record(z.string(), z.unknown(), { error: (iss) => `must be an object of flag: true|false, got ${show(iss.input)}` })
+  .superRefine((values, ctx) => {
+    for (const [key, value] of Object.entries(values)) {
+      const problem = flagNameProblem(key);
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+      else if (typeof value !== 'boolean') {
+        ctx.addIssue({ code: 'custom', path: [key], message: `must be true or false, got ${show(value)}` });
+      }
+    }
+  })
+  .transform((values) => ({ ...DEFAULT_FLAG_VALUES, ...(values as Partial<FlagValues>) }) as FlagValues);
+
+const flagNameSchema = z.string({ error: (iss) => `must be a flag name, got ${show(iss.input)}` }).superRefine((key, ctx) => {
+  const problem = flagNameProblem(key);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const flagsSchema = z.strictObject({
+  /** Initial value of each flag; flags left out are on (the seed's defaults). */
+  initialValues: flagValuesSchema.default(DEFAULT_FLAG_VALUES),
+  /** Flags a rollback turns off. */
+  rollbackFlags: z
+    .array(flagNameSchema, { error: (iss) => `must be a list of flag names, got ${show(iss.input)}` })
+    .min(1, { error: 'must name at least one flag' })
+    .default([...DEFAULT_ROLLBACK_FLAGS])
+    .transform((names) => [...new Set(names)] as FlagName[]),
+  /** How often the AppConfig Agent in each task polls for a new flag version. */
+  agentPollIntervalSeconds: intRange(5, 60).default(15),
+  /** The gradual strategy for ordinary flag changes. */
+  gradual: z
+    .strictObject({
+      deploymentMinutes: intRange(1, 1440).default(10),
+      growthFactorPercent: intRange(1, 100).default(20),
+      bakeMinutes: intRange(0, 1440).default(10),
+    })
+    .default({ deploymentMinutes: 10, growthFactorPercent: 20, bakeMinutes: 10 }),
+});
+
 const environmentSchema = z.strictObject({
   /** AWS account id; unset means environment-agnostic (resolved at deploy time). */
   account: matching(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
@@ -139,6 +186,12 @@ const environmentSchema = z.strictObject({
   /** CanaryTraffic parameter default: the share of requests the canary gets on the first deploy. */
   defaultTrafficPercent: intRange(0, 100),
   logRetentionDays: oneOfNumbers(LOG_RETENTION_DAYS),
+  flags: flagsSchema.default({
+    initialValues: DEFAULT_FLAG_VALUES,
+    rollbackFlags: [...DEFAULT_ROLLBACK_FLAGS],
+    agentPollIntervalSeconds: 15,
+    gradual: { deploymentMinutes: 10, growthFactorPercent: 20, bakeMinutes: 10 },
+  }),
   /** ALB deletion protection and stack termination protection. @default - on in production, off elsewhere */
   deletionProtection: boolean().optional(),
 });

@@ -6,7 +6,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
+import { FeatureFlags } from '../constructs/feature-flags';
+import { NotificationTopics } from '../constructs/notification-topics';
 import { WeightedFargateService } from '../constructs/weighted-fargate-service';
+import { SLOT_NAMES } from '../shared/environment-names';
 import { METRICS_NAMESPACE } from '../shared/metrics-contract';
 import { addDeployParameters } from './deploy-parameters';
 
@@ -24,11 +27,21 @@ export const SERVICE_OUTPUTS = {
   canaryServiceName: 'CanaryServiceName',
   stableTargetGroupArn: 'StableTargetGroupArn',
   canaryTargetGroupArn: 'CanaryTargetGroupArn',
+  flagsApplicationId: 'FlagsApplicationId',
+  flagsEnvironmentId: 'FlagsEnvironmentId',
+  flagsProfileId: 'FlagsProfileId',
+  flagsGradualStrategyId: 'FlagsGradualStrategyId',
+  flagsImmediateStrategyId: 'FlagsImmediateStrategyId',
+  criticalTopicArn: 'CriticalTopicArn',
+  warningTopicArn: 'WarningTopicArn',
+  infoTopicArn: 'InfoTopicArn',
 } as const;
 
 /** One environment's MCP service: network, the weighted Fargate service and its deploy parameters. */
 export class ServiceStack extends Stack {
   readonly service: WeightedFargateService;
+  readonly notifications: NotificationTopics;
+  readonly flags: FeatureFlags;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
@@ -58,7 +71,22 @@ export class ServiceStack extends Stack {
       metricsNamespace: METRICS_NAMESPACE,
     });
 
-    const { service } = this;
+    this.notifications = new NotificationTopics(this, 'Notifications', { environmentName: config.name });
+
+    this.flags = new FeatureFlags(this, 'Flags', {
+      environmentName: config.name,
+      values: config.flags.initialValues,
+      gradual: {
+        deploymentDuration: Duration.minutes(config.flags.gradual.deploymentMinutes),
+        growthFactorPercent: config.flags.gradual.growthFactorPercent,
+        finalBakeTime: Duration.minutes(config.flags.gradual.bakeMinutes),
+      },
+      agentPollInterval: Duration.seconds(config.flags.agentPollIntervalSeconds),
+      infoTopic: this.notifications.topics.info,
+    });
+    for (const slot of SLOT_NAMES) this.flags.addAgentTo(this.service.slots[slot]);
+
+    const { service, flags, notifications } = this;
     const outputs: Record<keyof typeof SERVICE_OUTPUTS, string> = {
       loadBalancerDnsName: service.loadBalancer.loadBalancerDnsName,
       listenerArn: service.listener.listenerArn,
@@ -68,6 +96,14 @@ export class ServiceStack extends Stack {
       canaryServiceName: service.slots.canary.service.serviceName,
       stableTargetGroupArn: service.slots.stable.targetGroup.targetGroupArn,
       canaryTargetGroupArn: service.slots.canary.targetGroup.targetGroupArn,
+      flagsApplicationId: flags.application.applicationId,
+      flagsEnvironmentId: flags.environment.environmentId,
+      flagsProfileId: flags.profile.configurationProfileId,
+      flagsGradualStrategyId: flags.gradualStrategy.deploymentStrategyId,
+      flagsImmediateStrategyId: flags.immediateStrategy.deploymentStrategyId,
+      criticalTopicArn: notifications.topics.critical.topicArn,
+      warningTopicArn: notifications.topics.warning.topicArn,
+      infoTopicArn: notifications.topics.info.topicArn,
     };
     for (const [key, value] of Object.entries(outputs) as [keyof typeof SERVICE_OUTPUTS, string][]) {
       new CfnOutput(this, SERVICE_OUTPUTS[key], { value });

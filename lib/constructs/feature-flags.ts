@@ -1,0 +1,211 @@
+import { Arn, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import * as appconfig from 'aws-cdk-lib/aws-appconfig';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { APPCONFIG_AGENT_PORT } from '../config/schema';
+import type { EnvironmentName } from '../shared/environment-names';
+import type { FargateSlot } from './private/fargate-slot';
+import { buildFlagDocument, serializeFlagDocument, type FlagValues } from '../shared/feature-flags';
+
+export interface GradualRollout {
+  /** How long AppConfig takes to reach 100 % of targets. */
+  readonly deploymentDuration: Duration;
+  /** Percent of targets added at each step. */
+  readonly growthFactorPercent: number;
+  /** How long AppConfig watches the monitors after reaching 100 % before the deployment completes. */
+  readonly finalBakeTime: Duration;
+}
+
+export interface FeatureFlagsProps {
+  readonly environmentName: EnvironmentName;
+  /** The value of each flag deployed by this template. */
+  readonly values: FlagValues;
+  /** The strategy CloudFormation and `mcp-rollout flags set` use for ordinary changes. */
+  readonly gradual: GradualRollout;
+  /** How often the AppConfig Agent in each task polls for a new version. */
+  readonly agentPollInterval: Duration;
+  /** Where flag deployment events (started, completed, rolled back) are published. */
+  readonly infoTopic: sns.ITopic;
+  /**
+   * The flag document to deploy, as a string; overrides `values` when given. Lets the stack pass a
+   * CloudFormation expression (the rollback latch picks between two documents at deploy time).
+   * @default - the document built from `values`
+   */
+  readonly documentOverride?: string;
+}
+
+/** AppConfig deployment events EventBridge receives from AppConfig (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-appconfig.html). */
+export const FLAG_DEPLOYMENT_EVENT_TYPES = ['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'] as const;
+
+/** The AppConfig Agent image; 2.x is the supported major version. */
+export const APPCONFIG_AGENT_IMAGE = 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x';
+
+/**
+ * The seed's feature flags on AppConfig: an application, an environment and a feature-flag profile,
+ * a gradual strategy for ordinary changes and an immediate one for emergencies, and the hook that
+ * puts the AppConfig Agent beside the server in a task.
+ */
+export class FeatureFlags extends Construct {
+  readonly application: appconfig.Application;
+  readonly environment: appconfig.Environment;
+  readonly profile: appconfig.HostedConfiguration;
+  readonly gradualStrategy: appconfig.DeploymentStrategy;
+  /** No steps and no bake: every agent gets the version at its next poll. For rollbacks. */
+  readonly immediateStrategy: appconfig.DeploymentStrategy;
+  private readonly agentPollInterval: Duration;
+  private readonly monitors: appconfig.CfnEnvironment.MonitorsProperty[] = [];
+  private monitorRole?: iam.Role;
+
+  constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
+    super(scope, id);
+    this.agentPollInterval = props.agentPollInterval;
+    const prefix = `mcp-rollout-${props.environmentName}`;
+
+    this.application = new appconfig.Application(this, 'Application', {
+      applicationName: prefix,
+      description: `Feature flags of the MCP server in ${props.environmentName}`,
+    });
+    this.environment = new appconfig.Environment(this, 'Environment', {
+      application: this.application,
+      environmentName: props.environmentName,
+    });
+    // Filled by addRollbackMonitor; rendered at synth so alarms made after this construct count.
+    (this.environment.node.defaultChild as appconfig.CfnEnvironment).monitors = Lazy.any(
+      { produce: () => (this.monitors.length > 0 ? this.monitors : undefined) },
+      { omitEmptyArray: true },
+    );
+    this.gradualStrategy = new appconfig.DeploymentStrategy(this, 'GradualStrategy', {
+      deploymentStrategyName: `${prefix}-gradual`,
+      description: 'Ordinary flag changes: linear steps, then a bake watched by the monitors.',
+      rolloutStrategy: appconfig.RolloutStrategy.linear({
+        growthFactor: props.gradual.growthFactorPercent,
+        deploymentDuration: props.gradual.deploymentDuration,
+        finalBakeTime: props.gradual.finalBakeTime,
+      }),
+    });
+    this.immediateStrategy = new appconfig.DeploymentStrategy(this, 'ImmediateStrategy', {
+      deploymentStrategyName: `${prefix}-immediate`,
+      description: 'Emergencies and rollbacks: all targets at once, no bake, so the next deployment is never blocked.',
+      rolloutStrategy: appconfig.RolloutStrategy.linear({
+        growthFactor: 100,
+        deploymentDuration: Duration.minutes(0),
+        finalBakeTime: Duration.minutes(0),
+      }),
+    });
+
+    const document = props.documentOverride ?? serializeFlagDocument(buildFlagDocument(props.values));
+    this.profile = new appconfig.HostedConfiguration(this, 'Flags', {
+      application: this.application,
+      name: 'feature-flags',
+      description: 'The seed flags: hierarchical tools, enumDescriptions validation, auto-correction, error messages, monitoring.',
+      type: appconfig.ConfigurationType.FEATURE_FLAGS,
+      content: appconfig.ConfigurationContent.fromInline(document, 'application/json'),
+      deploymentStrategy: this.gradualStrategy,
+      deployTo: [this.environment],
+    });
+
+    new events.Rule(this, 'DeploymentEvents', {
+      description: `Flag deployments of ${prefix} to the info topic`,
+      eventPattern: { source: ['aws.appconfig'], detailType: [...FLAG_DEPLOYMENT_EVENT_TYPES] },
+      targets: [
+        new targets.SnsTopic(props.infoTopic, {
+          message: events.RuleTargetInput.fromObject({
+            event: 'feature_flag_deployment',
+            environment: props.environmentName,
+            state: events.EventField.detailType,
+            time: events.EventField.time,
+            detail: events.EventField.fromPath('$.detail'),
+          }),
+        }),
+      ],
+    });
+  }
+
+  /**
+   * Makes `alarm` a monitor of the AppConfig environment: AppConfig rolls a flag deployment back
+   * while a monitor is in ALARM or INSUFFICIENT_DATA
+   * (https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-creating-environment.html).
+   * A quiet service has no data, so an alarm that treats missing data as breaching (or missing)
+   * would block every flag change at night; such alarms are refused.
+   */
+  addRollbackMonitor(alarm: cloudwatch.Alarm): void {
+    const cfnAlarm = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+    const treatment = cfnAlarm.treatMissingData;
+    if (treatment !== cloudwatch.TreatMissingData.NOT_BREACHING && treatment !== cloudwatch.TreatMissingData.IGNORE) {
+      throw new Error(
+        `alarm ${alarm.node.path} must treat missing data as notBreaching or ignore to be an AppConfig monitor, got ${treatment ?? 'missing (the default)'}`,
+      );
+    }
+    if (!this.monitorRole) {
+      this.monitorRole = new iam.Role(this, 'MonitorRole', {
+        assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
+        description: 'Lets AppConfig read the state of the rollback trigger alarms',
+      });
+    }
+    this.monitorRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarm.alarmArn] }),
+    );
+    this.monitors.push({ alarmArn: alarm.alarmArn, alarmRoleArn: this.monitorRole.roleArn });
+  }
+
+  /** Path the agent serves this environment's flags on, relative to the agent's address. */
+  get agentPath(): string {
+    return `/applications/${this.application.applicationId}/environments/${this.environment.environmentId}/configurations/${this.profile.configurationProfileId}`;
+  }
+
+  /** The exact ARN of this application, environment and profile, the only thing tasks may read. */
+  get configurationArn(): string {
+    return Arn.format(
+      {
+        service: 'appconfig',
+        resource: 'application',
+        resourceName: `${this.application.applicationId}/environment/${this.environment.environmentId}/configuration/${this.profile.configurationProfileId}`,
+      },
+      Stack.of(this),
+    );
+  }
+
+  /** Lets `grantee` read this environment's flags, and nothing else in AppConfig. */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['appconfig:StartConfigurationSession', 'appconfig:GetLatestConfiguration'],
+      resourceArns: [this.configurationArn],
+    });
+  }
+
+  /**
+   * Adds the AppConfig Agent as a sidecar of the slot's task, tells the server container where to
+   * read the flags (MCP_FEATURE_FLAGS_URL) and lets the task read them.
+   */
+  addAgentTo(slot: FargateSlot): ecs.ContainerDefinition {
+    const { taskDefinition, container: server } = slot;
+    const pollSeconds = this.agentPollInterval.toSeconds();
+    if (!Token.isUnresolved(pollSeconds) && (pollSeconds < 5 || pollSeconds > 60)) {
+      throw new Error(`agentPollInterval must be from 5 to 60 seconds, got ${pollSeconds}`);
+    }
+    const agent = taskDefinition.addContainer('AppConfigAgent', {
+      containerName: 'appconfig-agent',
+      image: ecs.ContainerImage.fromRegistry(APPCONFIG_AGENT_IMAGE),
+      // Without the agent no flag change (a rollback included) reaches the server: restart the task.
+      essential: true,
+      memoryReservationMiB: 64,
+      portMappings: [{ containerPort: APPCONFIG_AGENT_PORT, protocol: ecs.Protocol.TCP }],
+      environment: {
+        POLL_INTERVAL: String(pollSeconds),
+        PREFETCH_LIST: this.agentPath,
+        HTTP_PORT: String(APPCONFIG_AGENT_PORT),
+      },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: slot.logGroup, streamPrefix: 'appconfig-agent' }),
+    });
+    server.addContainerDependencies({ container: agent, condition: ecs.ContainerDependencyCondition.START });
+    server.addEnvironment('MCP_FEATURE_FLAGS_URL', `http://localhost:${APPCONFIG_AGENT_PORT}${this.agentPath}`);
+    this.grantRead(taskDefinition.taskRole);
+    return agent;
+  }
+}

@@ -1,0 +1,337 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { FeatureFlags } from '../lib/constructs/feature-flags';
+import { DEFAULT_FLAG_VALUES } from '../lib/shared/feature-flags';
+import { synthesize } from './helpers/app';
+import { testConfig } from './helpers/config';
+import { logicalIdOf, resourceOf } from './helpers/template';
+
+// Staging with one flag off and a slower agent, production on the defaults; synthesized once.
+const synthesized = synthesize(
+  testConfig({
+    environments: {
+      staging: { flags: { initialValues: { performance_monitoring: false }, agentPollIntervalSeconds: 30 } },
+    },
+  }),
+);
+const production = synthesized.service.production;
+const staging = synthesized.service.staging;
+const prodStack = synthesized.rollout.stages.production.serviceStack;
+const flags = prodStack.flags;
+// The L2's default child is the hosted version; the profile is its ConfigurationProfile child.
+const profileId = logicalIdOf(flags.profile.node.findChild('ConfigurationProfile'));
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
+
+const descriptions = {
+  hierarchical_tools_enabled: { name: 'Hierarchical tools', description: 'Serve the hierarchical tool tree instead of the flat tool list.' },
+  enumdescriptions_validation: {
+    name: 'enumDescriptions validation',
+    description: 'Validate tool parameters against the seven enumDescriptions before calling a tool.',
+  },
+  auto_correction_enabled: { name: 'Auto-correction', description: 'Correct near-miss enum values and parameter names instead of failing the call.' },
+  enhanced_error_messages: {
+    name: 'Enhanced error messages',
+    description: 'Return error messages that name the parameter, the value and the allowed values.',
+  },
+  performance_monitoring: { name: 'Performance monitoring', description: 'Emit per-tool latency and usage metrics.' },
+};
+
+function deployedDocument(template: typeof production): Json {
+  const versions = Object.values(template.findResources('AWS::AppConfig::HostedConfigurationVersion')) as Json[];
+  expect(versions).toHaveLength(1);
+  expect(versions[0]!.Properties.ContentType).toBe('application/json');
+  return JSON.parse(versions[0]!.Properties.Content as string) as Json;
+}
+
+describe('AppConfig application, environment and profile', () => {
+  test('one application and environment per stage, and a feature-flag profile', () => {
+    production.hasResourceProperties('AWS::AppConfig::Application', { Name: 'mcp-rollout-production' });
+    staging.hasResourceProperties('AWS::AppConfig::Application', { Name: 'mcp-rollout-staging' });
+    production.hasResourceProperties('AWS::AppConfig::Environment', {
+      ApplicationId: { Ref: logicalIdOf(flags.application) },
+      Name: 'production',
+    });
+    production.hasResourceProperties('AWS::AppConfig::ConfigurationProfile', {
+      Name: 'feature-flags',
+      LocationUri: 'hosted',
+      Type: 'AWS.AppConfig.FeatureFlags',
+    });
+  });
+
+  test('production deploys the seed defaults: every flag on', () => {
+    expect(deployedDocument(production)).toEqual({
+      version: '1',
+      flags: descriptions,
+      values: {
+        hierarchical_tools_enabled: { enabled: true },
+        enumdescriptions_validation: { enabled: true },
+        auto_correction_enabled: { enabled: true },
+        enhanced_error_messages: { enabled: true },
+        performance_monitoring: { enabled: true },
+      },
+    });
+  });
+
+  test('staging deploys its own initial values', () => {
+    expect(deployedDocument(staging)).toEqual({
+      version: '1',
+      flags: descriptions,
+      values: {
+        hierarchical_tools_enabled: { enabled: true },
+        enumdescriptions_validation: { enabled: true },
+        auto_correction_enabled: { enabled: true },
+        enhanced_error_messages: { enabled: true },
+        performance_monitoring: { enabled: false },
+      },
+    });
+  });
+
+  test('CloudFormation deploys the document to the environment with the gradual strategy', () => {
+    production.hasResourceProperties('AWS::AppConfig::Deployment', {
+      ApplicationId: { Ref: logicalIdOf(flags.application) },
+      EnvironmentId: { Ref: logicalIdOf(flags.environment) },
+      DeploymentStrategyId: { Ref: logicalIdOf(flags.gradualStrategy) },
+      ConfigurationVersion: { Ref: Match.anyValue() },
+    });
+  });
+});
+
+describe('deployment strategies', () => {
+  test('gradual: 20 % linear steps over 10 minutes, then a 10-minute bake', () => {
+    production.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+      Name: 'mcp-rollout-production-gradual',
+      GrowthType: 'LINEAR',
+      GrowthFactor: 20,
+      DeploymentDurationInMinutes: 10,
+      FinalBakeTimeInMinutes: 10,
+      ReplicateTo: 'NONE',
+    });
+  });
+
+  test('immediate: every target at once, no bake', () => {
+    production.hasResourceProperties('AWS::AppConfig::DeploymentStrategy', {
+      Name: 'mcp-rollout-production-immediate',
+      GrowthType: 'LINEAR',
+      GrowthFactor: 100,
+      DeploymentDurationInMinutes: 0,
+      FinalBakeTimeInMinutes: 0,
+      ReplicateTo: 'NONE',
+    });
+  });
+});
+
+describe('AppConfig Agent sidecar', () => {
+  const agentPath = {
+    'Fn::Join': [
+      '',
+      [
+        '/applications/',
+        { Ref: logicalIdOf(flags.application) },
+        '/environments/',
+        { Ref: logicalIdOf(flags.environment) },
+        '/configurations/',
+        { Ref: profileId },
+      ],
+    ],
+  };
+
+  test.each(['stable', 'canary'] as const)('runs in the %s slot with its poll interval and prefetch path', (slot) => {
+    const containers = (resourceOf(production, prodStack.service.slots[slot].taskDefinition) as Json).Properties
+      .ContainerDefinitions as Json[];
+    const agent = containers.find((c) => c.Name === 'appconfig-agent');
+    expect(agent).toMatchObject({
+      Image: 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x',
+      Essential: true,
+      MemoryReservation: 64,
+      PortMappings: [{ ContainerPort: 2772, Protocol: 'tcp' }],
+      Environment: [
+        { Name: 'POLL_INTERVAL', Value: '15' },
+        { Name: 'PREFETCH_LIST', Value: agentPath },
+        { Name: 'HTTP_PORT', Value: '2772' },
+      ],
+    });
+    const server = containers.find((c) => c.Name === 'mcp-server');
+    expect(server!.DependsOn).toEqual([{ ContainerName: 'appconfig-agent', Condition: 'START' }]);
+    expect(server!.Environment).toContainEqual({
+      Name: 'MCP_FEATURE_FLAGS_URL',
+      Value: {
+        'Fn::Join': [
+          '',
+          [
+            'http://localhost:2772/applications/',
+            { Ref: logicalIdOf(flags.application) },
+            '/environments/',
+            { Ref: logicalIdOf(flags.environment) },
+            '/configurations/',
+            { Ref: profileId },
+          ],
+        ],
+      },
+    });
+  });
+
+  test('the poll interval comes from the config', () => {
+    const agents = Object.values(staging.findResources('AWS::ECS::TaskDefinition')).map(
+      (td) => ((td as Json).Properties.ContainerDefinitions as Json[]).find((c) => c.Name === 'appconfig-agent')!,
+    );
+    expect(agents.map((a) => a.Environment[0])).toEqual([
+      { Name: 'POLL_INTERVAL', Value: '30' },
+      { Name: 'POLL_INTERVAL', Value: '30' },
+    ]);
+  });
+
+  test.each(['stable', 'canary'] as const)('the %s task role may read exactly this application, environment and profile', (slot) => {
+    const role = prodStack.service.slots[slot].taskDefinition.taskRole;
+    const policies = Object.values(production.findResources('AWS::IAM::Policy')) as Json[];
+    const policy = policies.find((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: logicalIdOf(role) }]));
+    expect(policy!.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':appconfig:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':application/',
+              { Ref: logicalIdOf(flags.application) },
+              '/environment/',
+              { Ref: logicalIdOf(flags.environment) },
+              '/configuration/',
+              { Ref: profileId },
+            ],
+          ],
+        },
+      },
+    ]);
+  });
+});
+
+describe('flag deployment events', () => {
+  test('started, completed and rolled back go to the info topic', () => {
+    production.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.appconfig'],
+        'detail-type': ['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'],
+      },
+      Targets: [
+        {
+          Arn: { Ref: logicalIdOf(prodStack.notifications.topics.info) },
+          Id: 'Target0',
+          InputTransformer: {
+            InputPathsMap: { 'detail-type': '$.detail-type', time: '$.time', detail: '$.detail' },
+            InputTemplate:
+              '{"event":"feature_flag_deployment","environment":"production","state":<detail-type>,"time":<time>,"detail":<detail>}',
+          },
+        },
+      ],
+    });
+  });
+
+  test('the topics are KMS-encrypted, TLS-only, and the key lets CloudWatch and EventBridge publish', () => {
+    for (const severity of ['critical', 'warning', 'info']) {
+      production.hasResourceProperties('AWS::SNS::Topic', {
+        TopicName: `mcp-rollout-production-${severity}`,
+        KmsMasterKeyId: { 'Fn::GetAtt': [logicalIdOf(prodStack.notifications.key), 'Arn'] },
+      });
+    }
+    production.resourcePropertiesCountIs(
+      'AWS::SNS::TopicPolicy',
+      {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      },
+      3,
+    );
+    production.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+            Resource: '*',
+          },
+        ]),
+      },
+    });
+  });
+});
+
+describe('outputs for the rollback Lambda and the CLI', () => {
+  test('name the AppConfig ids and the topics', () => {
+    const outputs = production.toJSON().Outputs as Json;
+    expect(outputs.FlagsApplicationId.Value).toEqual({ Ref: logicalIdOf(flags.application) });
+    expect(outputs.FlagsEnvironmentId.Value).toEqual({ Ref: logicalIdOf(flags.environment) });
+    expect(outputs.FlagsProfileId.Value).toEqual({ Ref: profileId });
+    expect(outputs.FlagsImmediateStrategyId.Value).toEqual({ Ref: logicalIdOf(flags.immediateStrategy) });
+    expect(outputs.FlagsGradualStrategyId.Value).toEqual({ Ref: logicalIdOf(flags.gradualStrategy) });
+    expect(outputs.InfoTopicArn.Value).toEqual({ Ref: logicalIdOf(prodStack.notifications.topics.info) });
+  });
+});
+
+describe('rollback monitors (the hook for the rollback alarms)', () => {
+  function flagsWithAlarm(treatMissingData?: cloudwatch.TreatMissingData) {
+    const stack = new Stack(new App(), 'MonitorTest');
+    const flagsConstruct = new FeatureFlags(stack, 'Flags', {
+      environmentName: 'staging',
+      values: DEFAULT_FLAG_VALUES,
+      gradual: { deploymentDuration: Duration.minutes(10), growthFactorPercent: 20, finalBakeTime: Duration.minutes(10) },
+      agentPollInterval: Duration.seconds(15),
+      infoTopic: new sns.Topic(stack, 'Info'),
+    });
+    const alarm = new cloudwatch.Alarm(stack, 'Trigger', {
+      metric: new cloudwatch.Metric({ namespace: 'Test', metricName: 'Errors' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData,
+    });
+    return { stack, flagsConstruct, alarm };
+  }
+
+  test('an alarm that treats missing data as not breaching becomes a monitor, readable by AppConfig only', () => {
+    const { stack, flagsConstruct, alarm } = flagsWithAlarm(cloudwatch.TreatMissingData.NOT_BREACHING);
+    flagsConstruct.addRollbackMonitor(alarm);
+    const template = Template.fromStack(stack);
+    const roleId = logicalIdOf(flagsConstruct.node.findChild('MonitorRole'));
+    template.hasResourceProperties('AWS::AppConfig::Environment', {
+      Monitors: [{ AlarmArn: { 'Fn::GetAtt': [logicalIdOf(alarm), 'Arn'] }, AlarmRoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } }],
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'appconfig.amazonaws.com' } })] },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Effect: 'Allow', Action: 'cloudwatch:DescribeAlarms', Resource: { 'Fn::GetAtt': [logicalIdOf(alarm), 'Arn'] } }],
+      },
+    });
+  });
+
+  test('without monitors the environment has none', () => {
+    production.hasResourceProperties('AWS::AppConfig::Environment', { Monitors: Match.absent() });
+  });
+
+  test('fails when the alarm treats missing data as breaching', () => {
+    const { flagsConstruct, alarm } = flagsWithAlarm(cloudwatch.TreatMissingData.BREACHING);
+    expect(() => flagsConstruct.addRollbackMonitor(alarm)).toThrow(
+      'alarm MonitorTest/Trigger must treat missing data as notBreaching or ignore to be an AppConfig monitor, got breaching',
+    );
+  });
+
+  test('fails when the alarm leaves missing data at the default', () => {
+    const { flagsConstruct, alarm } = flagsWithAlarm();
+    expect(() => flagsConstruct.addRollbackMonitor(alarm)).toThrow(/got missing \(the default\)$/);
+  });
+});
