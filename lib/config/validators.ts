@@ -25,10 +25,6 @@ export function oneOfNumbers<const T extends readonly number[]>(allowed: T, what
     });
 }
 
-export function oneOfStrings<const T extends readonly [string, ...string[]]>(allowed: T) {
-  return z.enum(allowed, { error: (iss) => `must be one of ${allowed.join(', ')}, got ${show(iss.input)}` });
-}
-
 export function boolean() {
   return z.boolean({ error: (iss) => `must be true or false, got ${show(iss.input)}` });
 }

@@ -178,7 +178,8 @@ export class WeightedFargateService extends Construct {
 
     Validations.of(albSecurityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason: 'The MCP endpoint is public: the ALB accepts HTTPS (and HTTP, redirected) from any address.',
+      reason:
+        'The MCP endpoint is public: the ALB accepts HTTPS on 443 and HTTP on 80 (redirected, or plain HTTP where staging allows it) from any address.',
     });
   }
 }

@@ -17,25 +17,3 @@ export const STAGE_IDS: Record<EnvironmentName, string> = {
   staging: 'Staging',
   production: 'Production',
 };
-
-export function isEnvironmentName(value: unknown): value is EnvironmentName {
-  return typeof value === 'string' && (ENVIRONMENT_NAMES as readonly string[]).includes(value);
-}
-
-/** Name of the CloudFormation stack that holds the service of an environment. */
-export function serviceStackName(environment: EnvironmentName): string {
-  return `${STAGE_IDS[environment]}-Service`;
-}
-
-/** Name of the CloudFormation stack that holds the state that outlives service deploys (the latch). */
-export function stateStackName(environment: EnvironmentName): string {
-  return `${STAGE_IDS[environment]}-State`;
-}
-
-/** SSM parameter that latches an environment as rolled back (DESIGN.md D2). */
-export function rollbackLatchParameterName(environment: EnvironmentName): string {
-  return `/mcp-rollout/${environment}/rollback-latch`;
-}
-
-/** The latch value that means "not rolled back". Any other value keeps the canary at 0 %. */
-export const LATCH_CLEAR = 'clear';

@@ -26,12 +26,6 @@ export function trafficWeights(canaryPercent: number): TrafficWeights {
   return { stable: MAX_TRAFFIC_PERCENT - canaryPercent, canary: canaryPercent };
 }
 
-/** The canary's share of requests, in percent, for a pair of live weights. */
-export function canaryPercentOf(weights: TrafficWeights): number {
-  const total = weights.stable + weights.canary;
-  return total === 0 ? 0 : (100 * weights.canary) / total;
-}
-
 /** Every allowed percent, 0 to 100, in order. */
 export function allTrafficPercents(): number[] {
   return Array.from({ length: MAX_TRAFFIC_PERCENT - MIN_TRAFFIC_PERCENT + 1 }, (_, i) => MIN_TRAFFIC_PERCENT + i);
