@@ -7,6 +7,14 @@ import {
   type FlagName,
   type FlagValues,
 } from '../shared/feature-flags';
+import {
+  DEFAULT_MINIMUM_SAMPLES_PER_MINUTE,
+  KPI_IDS,
+  MetricsContractError,
+  resolveThresholds,
+  type KpiId,
+  type KpiThresholdTable,
+} from '../shared/metrics-contract';
 import { boolean, formatIssues, intRange, matching, oneOfNumbers, show } from './validators';
 
 /**
@@ -172,6 +180,61 @@ const flagsSchema = z.strictObject({
     .default({ deploymentMinutes: 10, growthFactorPercent: 20, bakeMinutes: 10 }),
 });
 
+const thresholdNumber = z.number({ error: (iss) => `must be a number, got ${show(iss.input)}` });
+
+const kpiOverrideSchema = z
+  .strictObject({
+    target: thresholdNumber.optional(),
+    warning: thresholdNumber.optional(),
+    critical: thresholdNumber.optional(),
+    trigger: z.strictObject({ threshold: thresholdNumber.optional(), minutes: intRange(1, 60).optional() }).optional(),
+  })
+  .optional();
+
+/** Per-KPI overrides of the seed's thresholds; the metrics contract checks their order and units. */
+const kpiThresholdsSchema = z.strictObject(
+  Object.fromEntries(KPI_IDS.map((id) => [id, kpiOverrideSchema])) as Record<KpiId, typeof kpiOverrideSchema>,
+);
+
+export const SEVERITY_NAMES = ['critical', 'warning', 'info'] as const;
+
+const subscriptionsSchema = z.strictObject({
+  /** Email addresses; each must confirm the subscription from the mail SNS sends. */
+  emails: z
+    .array(matching(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an email address'), {
+      error: (iss) => `must be a list of email addresses, got ${show(iss.input)}`,
+    })
+    .default([]),
+  /** HTTPS endpoints (paging services, webhooks); plain HTTP is refused. */
+  httpsUrls: z
+    .array(matching(/^https:\/\/[^\s]+$/, 'an https:// URL'), {
+      error: (iss) => `must be a list of https:// URLs, got ${show(iss.input)}`,
+    })
+    .default([]),
+});
+
+const noSubscriptions = { emails: [], httpsUrls: [] };
+
+const notificationsSchema = z.strictObject({
+  critical: subscriptionsSchema.default(noSubscriptions),
+  warning: subscriptionsSchema.default(noSubscriptions),
+  info: subscriptionsSchema.default(noSubscriptions),
+  /**
+   * An AWS Chatbot Slack channel (the seed's #mcp-alerts). The workspace must be authorized in
+   * the Chatbot console once per account before the first deploy.
+   */
+  slack: z
+    .strictObject({
+      workspaceId: matching(/^[A-Z0-9]{9,15}$/, 'a Slack workspace id like "T0123ABCD"'),
+      channelId: matching(/^[A-Z0-9]{9,15}$/, 'a Slack channel id like "C0123ABCD"'),
+      severities: z
+        .array(z.enum(SEVERITY_NAMES, { error: (iss) => `must be one of ${SEVERITY_NAMES.join(', ')}, got ${show(iss.input)}` }))
+        .min(1, { error: 'must name at least one severity' })
+        .default([...SEVERITY_NAMES]),
+    })
+    .optional(),
+});
+
 const environmentSchema = z.strictObject({
   /** AWS account id; unset means environment-agnostic (resolved at deploy time). */
   account: matching(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
@@ -192,6 +255,15 @@ const environmentSchema = z.strictObject({
     agentPollIntervalSeconds: 15,
     gradual: { deploymentMinutes: 10, growthFactorPercent: 20, bakeMinutes: 10 },
   }),
+  /** Overrides of the seed's KPI thresholds for this environment. @default - the seed's numbers */
+  kpiThresholds: kpiThresholdsSchema.default({}),
+  /**
+   * Requests (tool calls, validations) a one-minute period needs before a rate can alarm; below
+   * it the rate reads as healthy, so three requests and one failure cannot page anyone.
+   */
+  minimumSamplesPerMinute: intRange(1, 10_000).default(DEFAULT_MINIMUM_SAMPLES_PER_MINUTE),
+  /** Who hears each severity. @default - no subscriptions (the topics still exist) */
+  notifications: notificationsSchema.default({ critical: noSubscriptions, warning: noSubscriptions, info: noSubscriptions }),
   /** ALB deletion protection and stack termination protection. @default - on in production, off elsewhere */
   deletionProtection: boolean().optional(),
 });
@@ -258,6 +330,8 @@ type ParsedEnvironment = ParsedRoot['environments'][EnvironmentName];
 export interface EnvironmentConfig extends Omit<ParsedEnvironment, 'deletionProtection'> {
   readonly name: EnvironmentName;
   readonly deletionProtection: boolean;
+  /** The seed's KPI thresholds with this environment's overrides applied, validated. */
+  readonly thresholds: KpiThresholdTable;
 }
 
 export interface RolloutConfig {
@@ -277,11 +351,20 @@ export function parseConfig(input: unknown): RolloutConfig {
   if (!result.success) {
     throw new ConfigError(formatIssues(result.error.issues, ''));
   }
+  const problems: string[] = [];
   const environments = Object.fromEntries(
     ENVIRONMENT_NAMES.map((name) => {
       const env = result.data.environments[name];
-      return [name, { ...env, name, deletionProtection: env.deletionProtection ?? name === 'production' }];
+      let thresholds: KpiThresholdTable | undefined;
+      try {
+        thresholds = resolveThresholds(env.kpiThresholds, `environments.${name}.kpiThresholds`);
+      } catch (error) {
+        if (!(error instanceof MetricsContractError)) throw error;
+        problems.push(...error.problems);
+      }
+      return [name, { ...env, name, thresholds, deletionProtection: env.deletionProtection ?? name === 'production' }];
     }),
   ) as Record<EnvironmentName, EnvironmentConfig>;
+  if (problems.length > 0) throw new ConfigError(problems);
   return { environments };
 }

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { APPCONFIG_AGENT_PORT } from '../config/schema';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FargateSlot } from './private/fargate-slot';
+import { CONTAINER_ENVIRONMENT } from '../shared/metrics-contract';
 import { buildFlagDocument, serializeFlagDocument, type FlagValues } from '../shared/feature-flags';
 
 export interface GradualRollout {
@@ -204,7 +205,7 @@ export class FeatureFlags extends Construct {
       logging: ecs.LogDrivers.awsLogs({ logGroup: slot.logGroup, streamPrefix: 'appconfig-agent' }),
     });
     server.addContainerDependencies({ container: agent, condition: ecs.ContainerDependencyCondition.START });
-    server.addEnvironment('MCP_FEATURE_FLAGS_URL', `http://localhost:${APPCONFIG_AGENT_PORT}${this.agentPath}`);
+    server.addEnvironment(CONTAINER_ENVIRONMENT.featureFlagsUrl, `http://localhost:${APPCONFIG_AGENT_PORT}${this.agentPath}`);
     this.grantRead(taskDefinition.taskRole);
     return agent;
   }

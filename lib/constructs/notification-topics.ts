@@ -1,15 +1,38 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as chatbot from 'aws-cdk-lib/aws-chatbot';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
+import { INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE } from '../shared/metrics-contract';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+export interface Subscribers {
+  /** Email addresses; each confirms from the mail SNS sends. */
+  readonly emails: readonly string[];
+  /** HTTPS endpoints (paging services, webhooks). */
+  readonly httpsUrls: readonly string[];
+}
+
+export interface SlackChannel {
+  readonly workspaceId: string;
+  readonly channelId: string;
+  /** The severities posted to the channel. */
+  readonly severities: readonly Severity[];
+}
+
 export interface NotificationTopicsProps {
   readonly environmentName: EnvironmentName;
+  /** Who hears each severity. @default - nobody */
+  readonly subscribers?: Readonly<Partial<Record<Severity, Subscribers>>>;
+  /** An AWS Chatbot Slack channel (the seed's #mcp-alerts). @default - none */
+  readonly slack?: SlackChannel;
 }
 
 /**
@@ -46,5 +69,50 @@ export class NotificationTopics extends Construct {
         enforceSSL: true,
       });
     this.topics = { critical: topic('critical'), warning: topic('warning'), info: topic('info') };
+
+    for (const severity of SEVERITIES) {
+      const who = props.subscribers?.[severity];
+      for (const email of who?.emails ?? []) this.topics[severity].addSubscription(new subscriptions.EmailSubscription(email));
+      for (const url of who?.httpsUrls ?? []) this.topics[severity].addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS }));
+    }
+    if (props.slack) this.addSlack(props.environmentName, props.slack);
+
+    // The seed's deployment_completed and traffic_percentage_changed, emitted by the operator CLI.
+    new events.Rule(this, 'RolloutEvents', {
+      description: `mcp-rollout ${props.environmentName}: deployment and traffic events to the info topic`,
+      eventPattern: {
+        source: [ROLLOUT_EVENT_SOURCE],
+        detailType: [...INFO_EVENT_DETAIL_TYPES],
+        detail: { environment: [props.environmentName] },
+      },
+      targets: [
+        new targets.SnsTopic(this.topics.info, {
+          message: events.RuleTargetInput.fromObject({
+            event: events.EventField.detailType,
+            environment: props.environmentName,
+            time: events.EventField.time,
+            detail: events.EventField.fromPath('$.detail'),
+          }),
+        }),
+      ],
+    });
+  }
+
+  private addSlack(environmentName: EnvironmentName, slack: SlackChannel): void {
+    const channel = new chatbot.SlackChannelConfiguration(this, 'Slack', {
+      slackChannelConfigurationName: `mcp-rollout-${environmentName}`,
+      slackWorkspaceId: slack.workspaceId,
+      slackChannelId: slack.channelId,
+      notificationTopics: slack.severities.map((severity) => this.topics[severity]),
+      // The channel reads alarm graphs and nothing else: the guardrail caps what anyone can do from Slack.
+      guardrailPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchReadOnlyAccess')],
+    });
+    channel.role?.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('CloudWatchReadOnlyAccess'));
+    if (channel.role) {
+      Validations.of(channel.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/CloudWatchReadOnlyAccess]',
+        reason: 'AWS Chatbot renders alarm graphs in Slack with CloudWatch read access; the AWS-managed read-only policy is the documented way.',
+      });
+    }
   }
 }

@@ -7,7 +7,10 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { FeatureFlags } from '../constructs/feature-flags';
+import { KpiAlarms } from '../constructs/kpi-alarms';
 import { NotificationTopics } from '../constructs/notification-topics';
+import { KpiMetrics } from '../constructs/private/kpi-metrics';
+import { RolloutDashboards } from '../constructs/rollout-dashboards';
 import { WeightedFargateService } from '../constructs/weighted-fargate-service';
 import { SLOT_NAMES } from '../shared/environment-names';
 import { METRICS_NAMESPACE } from '../shared/metrics-contract';
@@ -42,6 +45,8 @@ export class ServiceStack extends Stack {
   readonly service: WeightedFargateService;
   readonly notifications: NotificationTopics;
   readonly flags: FeatureFlags;
+  readonly alarms: KpiAlarms;
+  readonly dashboards: RolloutDashboards;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
@@ -71,7 +76,12 @@ export class ServiceStack extends Stack {
       metricsNamespace: METRICS_NAMESPACE,
     });
 
-    this.notifications = new NotificationTopics(this, 'Notifications', { environmentName: config.name });
+    const { slack, ...subscribers } = config.notifications;
+    this.notifications = new NotificationTopics(this, 'Notifications', {
+      environmentName: config.name,
+      subscribers,
+      ...(slack ? { slack } : {}),
+    });
 
     this.flags = new FeatureFlags(this, 'Flags', {
       environmentName: config.name,
@@ -85,6 +95,27 @@ export class ServiceStack extends Stack {
       infoTopic: this.notifications.topics.info,
     });
     for (const slot of SLOT_NAMES) this.flags.addAgentTo(this.service.slots[slot]);
+
+    const { slots } = this.service;
+    const metrics = new KpiMetrics({
+      environmentName: config.name,
+      targetGroups: { stable: slots.stable.targetGroup, canary: slots.canary.targetGroup },
+      loadBalancer: this.service.loadBalancer,
+      minimumSamplesPerMinute: config.minimumSamplesPerMinute,
+    });
+    this.alarms = new KpiAlarms(this, 'Alarms', {
+      environmentName: config.name,
+      metrics,
+      thresholds: config.thresholds,
+      topics: this.notifications.topics,
+    });
+    this.dashboards = new RolloutDashboards(this, 'Dashboards', {
+      environmentName: config.name,
+      metrics,
+      thresholds: config.thresholds,
+      alarms: this.alarms.alarms,
+      services: { stable: slots.stable.service, canary: slots.canary.service },
+    });
 
     const { service, flags, notifications } = this;
     const outputs: Record<keyof typeof SERVICE_OUTPUTS, string> = {

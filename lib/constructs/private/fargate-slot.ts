@@ -6,6 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentName, SlotName } from '../../shared/environment-names';
+import { CONTAINER_ENVIRONMENT } from '../../shared/metrics-contract';
 
 export interface SlotCapacity {
   readonly desiredCount: number;
@@ -71,9 +72,9 @@ export class FargateSlot extends Construct {
       // Not secrets: where the task runs and where its metrics go. The server tags its EMF
       // metrics with these so alarms can tell the slots apart (DESIGN.md metrics contract).
       environment: {
-        MCP_ENVIRONMENT: props.environmentName,
-        MCP_SLOT: props.slot,
-        MCP_METRICS_NAMESPACE: props.metricsNamespace,
+        [CONTAINER_ENVIRONMENT.environment]: props.environmentName,
+        [CONTAINER_ENVIRONMENT.slot]: props.slot,
+        [CONTAINER_ENVIRONMENT.namespace]: props.metricsNamespace,
       },
     });
 
