@@ -16,10 +16,23 @@ function readReport(directory: string): ValidationReport {
   return JSON.parse(readFileSync(path.join(directory, 'validation-report.json'), 'utf8')) as ValidationReport;
 }
 
-/** The real app with cdk-nag AwsSolutions added to every stack, synthesized once. */
+/**
+ * The real app with cdk-nag AwsSolutions added to every stack, synthesized once. Production has
+ * every optional resource (subscriptions, the Slack channel) so they are checked too.
+ */
 function synthesizeWithNag() {
   const app = new App({ context: cdkJsonContext() });
-  const rollout = createRolloutApp(app, testConfig());
+  const config = testConfig({
+    environments: {
+      production: {
+        notifications: {
+          critical: { emails: ['oncall@example.com'], httpsUrls: ['https://pager.example.com/hook'] },
+          slack: { workspaceId: 'T0123ABCD', channelId: 'C0456EFGH' },
+        },
+      },
+    },
+  });
+  const rollout = createRolloutApp(app, config);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { rollout, assembly: app.synth() };
 }

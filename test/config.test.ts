@@ -298,3 +298,88 @@ describe('shape', () => {
     );
   });
 });
+
+describe('KPI thresholds and sample minimum', () => {
+  test('default to the seed numbers', () => {
+    const { thresholds, minimumSamplesPerMinute } = testConfig().environments.production;
+    expect(thresholds.llmSuccessRate).toEqual({ target: 95, warning: 90, critical: 85, trigger: { threshold: 85, minutes: 5 } });
+    expect(minimumSamplesPerMinute).toBe(10);
+  });
+
+  test('an override replaces only the fields it names', () => {
+    const { thresholds } = testConfig(prod({ kpiThresholds: { errorRate: { warning: 3, trigger: { minutes: 3 } } } })).environments.production;
+    expect(thresholds.errorRate).toEqual({ target: 1, warning: 3, critical: 5, trigger: { threshold: 10, minutes: 3 } });
+  });
+
+  test('fails when a warning is not less severe than its critical', () => {
+    expect(problems(prod({ kpiThresholds: { llmSuccessRate: { warning: 80 } } }))).toEqual([
+      'environments.production.kpiThresholds.llmSuccessRate.critical: must be below warning (80): warning is the less severe level, got 85',
+    ]);
+  });
+
+  test('fails when a trigger is less severe than its critical', () => {
+    expect(problems(staging({ kpiThresholds: { responseTimeP95: { trigger: { threshold: 250 } } } }))).toEqual([
+      'environments.staging.kpiThresholds.responseTimeP95.trigger.threshold: must be at least as severe as critical (300, so above or equal), got 250',
+    ]);
+  });
+
+  test('fails when a percent is outside 0 to 100', () => {
+    expect(problems(prod({ kpiThresholds: { availability: { target: 139.8 } } }))).toEqual([
+      'environments.production.kpiThresholds.availability.target: must be a percent from 0 to 100, got 139.8',
+    ]);
+  });
+
+  test('fails when a KPI has no such level in the seed', () => {
+    expect(problems(prod({ kpiThresholds: { availability: { warning: 99.5 } } }))).toEqual([
+      'environments.production.kpiThresholds.availability.warning: Availability has no warning level in the seed, got 99.5',
+    ]);
+  });
+
+  test('fails on an unknown KPI, a non-number and a bad trigger duration', () => {
+    expect(
+      problems(
+        prod({
+          kpiThresholds: { successRate: {}, errorRate: { critical: '5' }, llmSuccessRate: { trigger: { minutes: 0 } } } as never,
+        }),
+      ),
+    ).toEqual([
+      'environments.production.kpiThresholds.llmSuccessRate.trigger.minutes: must be an integer from 1 to 60, got 0',
+      'environments.production.kpiThresholds.errorRate.critical: must be a number, got "5"',
+      'environments.production.kpiThresholds: unknown field "successRate"',
+    ]);
+  });
+
+  test('fails when the sample minimum is not a positive integer', () => {
+    expect(problems(prod({ minimumSamplesPerMinute: 0 }))).toEqual([
+      'environments.production.minimumSamplesPerMinute: must be an integer from 1 to 10000, got 0',
+    ]);
+  });
+});
+
+describe('notifications', () => {
+  test('default to no subscribers and no Slack channel', () => {
+    expect(testConfig().environments.production.notifications).toEqual({
+      critical: { emails: [], httpsUrls: [] },
+      warning: { emails: [], httpsUrls: [] },
+      info: { emails: [], httpsUrls: [] },
+    });
+  });
+
+  test('fail on a bad email, a plain-HTTP endpoint and a bad Slack channel', () => {
+    expect(
+      problems(
+        prod({
+          notifications: {
+            critical: { emails: ['oncall'], httpsUrls: ['http://pager.example.com/hook'] },
+            slack: { workspaceId: 'T0123ABCD', channelId: '#mcp-alerts', severities: ['page'] as never },
+          },
+        }),
+      ),
+    ).toEqual([
+      'environments.production.notifications.critical.emails.0: must be an email address, got "oncall"',
+      'environments.production.notifications.critical.httpsUrls.0: must be an https:// URL, got "http://pager.example.com/hook"',
+      'environments.production.notifications.slack.channelId: must be a Slack channel id like "C0123ABCD", got "#mcp-alerts"',
+      'environments.production.notifications.slack.severities.0: must be one of critical, warning, info, got "page"',
+    ]);
+  });
+});

@@ -129,7 +129,7 @@ function trafficSplit(metrics: KpiMetrics, period: Duration): cloudwatch.GraphWi
     width: 8,
     left: SLOT_NAMES.map(share),
     leftYAxis: { min: 0, max: 100, label: '%', showUnits: false },
-    right: SLOT_NAMES.map((slot) => metrics.requests(slot, period).with({ label: `${slot} requests`, color: COLORS[slot] })),
+    right: [stable, canary],
     rightYAxis: { min: 0, label: 'requests', showUnits: false },
   });
 }
