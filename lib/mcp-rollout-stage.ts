@@ -2,6 +2,7 @@ import { Stage, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/schema';
 import { ServiceStack } from './stacks/service-stack';
+import { StateStack } from './stacks/state-stack';
 
 export interface McpRolloutStageProps extends StageProps {
   readonly config: EnvironmentConfig;
@@ -9,14 +10,22 @@ export interface McpRolloutStageProps extends StageProps {
 
 /** Everything one environment needs; `Staging` and `Production` are instances of it. */
 export class McpRolloutStage extends Stage {
+  readonly stateStack: StateStack;
   readonly serviceStack: ServiceStack;
 
   constructor(scope: Construct, id: string, props: McpRolloutStageProps) {
     const { account, region } = props.config;
     super(scope, id, { ...props, env: account || region ? { account, region } : undefined });
+    this.stateStack = new StateStack(this, 'State', {
+      environmentName: props.config.name,
+      terminationProtection: props.config.deletionProtection,
+      description: `mcp-rollout ${props.config.name}: the rollback latch`,
+    });
     this.serviceStack = new ServiceStack(this, 'Service', {
       config: props.config,
       description: `mcp-rollout ${props.config.name}: MCP server on ECS Fargate behind a weighted ALB`,
     });
+    // The Service stack reads the latch at deploy time, by name: the State stack must exist first.
+    this.serviceStack.addStackDependency(this.stateStack);
   }
 }

@@ -86,7 +86,8 @@ describe('dashboards', () => {
 
     test('has an alarm status widget with every alarm and the runbook commands', () => {
       const alarmWidget = (body.widgets as Json[]).find((w) => w.type === 'alarm')!;
-      expect(alarmWidget.properties.alarms).toHaveLength(Object.keys(production.findResources('AWS::CloudWatch::Alarm')).length);
+      const alarmCount = ['AWS::CloudWatch::Alarm', 'AWS::CloudWatch::CompositeAlarm'].reduce((n, type) => n + Object.keys(production.findResources(type)).length, 0);
+      expect(alarmWidget.properties.alarms).toHaveLength(alarmCount);
       const text = (body.widgets as Json[]).find((w) => w.type === 'text')!.properties.markdown as string;
       for (const command of ['status', 'deploy --traffic 10', 'gate --window 30m', 'promote', 'rollback --confirm', 'resume --confirm']) {
         expect(text).toContain(`npx mcp-rollout ${command}`);

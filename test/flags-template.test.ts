@@ -6,7 +6,7 @@ import { FeatureFlags } from '../lib/constructs/feature-flags';
 import { DEFAULT_FLAG_VALUES } from '../lib/shared/feature-flags';
 import { synthesize } from './helpers/app';
 import { testConfig } from './helpers/config';
-import { logicalIdOf, resourceOf } from './helpers/template';
+import { evaluate, logicalIdOf, resourceOf } from './helpers/template';
 
 // Staging with one flag off and a slower agent, production on the defaults; synthesized once.
 const synthesized = synthesize(
@@ -49,7 +49,8 @@ function deployedDocument(template: typeof production): Json {
   const versions = Object.values(template.findResources('AWS::AppConfig::HostedConfigurationVersion')) as Json[];
   expect(versions).toHaveLength(1);
   expect(versions[0]!.Properties.ContentType).toBe('application/json');
-  return JSON.parse(versions[0]!.Properties.Content as string) as Json;
+  // The content is chosen by the rollback latch; with the latch clear it is the configured document.
+  return JSON.parse(evaluate(template, versions[0]!.Properties.Content, { RollbackLatch: 'clear' }) as string) as Json;
 }
 
 describe('AppConfig application, environment and profile', () => {
@@ -305,8 +306,20 @@ describe('rollback monitors (the hook for the rollback alarms)', () => {
     });
   });
 
-  test('without monitors the environment has none', () => {
-    production.hasResourceProperties('AWS::AppConfig::Environment', { Monitors: Match.absent() });
+  test('in the app, the only monitor is the composite of the rollback triggers, referred to by name', () => {
+    production.hasResourceProperties('AWS::AppConfig::Environment', {
+      Monitors: [
+        {
+          AlarmArn: {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:mcp-rollout-production-service-any-rollback-trigger-trigger'],
+            ],
+          },
+          AlarmRoleArn: { 'Fn::GetAtt': [logicalIdOf(flags.node.findChild('MonitorRole')), 'Arn'] },
+        },
+      ],
+    });
   });
 
   test('fails when the alarm treats missing data as breaching', () => {

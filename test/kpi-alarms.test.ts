@@ -46,7 +46,9 @@ describe('KPI alarms', () => {
     const expected = ['canary', 'service'].flatMap((scope) =>
       SEED_ALARMS.map(([kpi, severity]) => `mcp-rollout-production-${scope}-${kpi}-${severity}`),
     );
-    expect(Object.keys(prodAlarms).sort()).toEqual([...expected, 'mcp-rollout-production-service-new-enum-patterns-info'].sort());
+    expect(Object.keys(prodAlarms).sort()).toEqual(
+      [...expected, 'mcp-rollout-production-service-new-enum-patterns-info', 'mcp-rollout-production-service-rollback-function-errors-critical'].sort(),
+    );
   });
 
   describe.each(['canary', 'service'])('on the %s', (scope) => {
@@ -57,7 +59,9 @@ describe('KPI alarms', () => {
       expect(alarm.EvaluationPeriods).toBe(evaluations);
       expect(alarm.DatapointsToAlarm).toBe(datapoints);
       expect(alarm.TreatMissingData).toBe('notBreaching');
-      expect(alarm.AlarmActions).toEqual([topic(severityTopic)]);
+      // Triggers also invoke the rollback function directly (issue #5); nothing else does.
+      const invoke = { 'Fn::GetAtt': [logicalIdOf(prodStack.rollback.function), 'Arn'] };
+      expect(alarm.AlarmActions).toEqual(severity === 'trigger' ? [topic(severityTopic), invoke] : [topic(severityTopic)]);
       expect(alarm.OKActions).toEqual([topic(severityTopic)]);
       const periods = new Set((alarm.Metrics as { MetricStat?: { Period: number } }[]).flatMap((q) => (q.MetricStat ? [q.MetricStat.Period] : [])));
       expect([...periods]).toEqual([period]);

@@ -27,8 +27,8 @@ function trafficRuleWeights(template: Template, canaryTraffic: string): { stable
   const rule = resourceOf(template, prodService.trafficRule) as Json;
   const [stable, canary] = rule.Properties.Actions[0].ForwardConfig.TargetGroups as Json[];
   return {
-    stable: evaluate(template, stable!.Weight, { CanaryTraffic: canaryTraffic }) as number,
-    canary: evaluate(template, canary!.Weight, { CanaryTraffic: canaryTraffic }) as number,
+    stable: evaluate(template, stable!.Weight, { CanaryTraffic: canaryTraffic, RollbackLatch: 'clear' }) as number,
+    canary: evaluate(template, canary!.Weight, { CanaryTraffic: canaryTraffic, RollbackLatch: 'clear' }) as number,
   };
 }
 

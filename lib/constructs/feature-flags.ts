@@ -1,4 +1,4 @@
-import { Arn, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -134,24 +134,29 @@ export class FeatureFlags extends Construct {
    * A quiet service has no data, so an alarm that treats missing data as breaching (or missing)
    * would block every flag change at night; such alarms are refused.
    */
-  addRollbackMonitor(alarm: cloudwatch.Alarm): void {
-    const cfnAlarm = alarm.node.defaultChild as cloudwatch.CfnAlarm;
-    const treatment = cfnAlarm.treatMissingData;
+  addRollbackMonitor(alarm: cloudwatch.Alarm | cloudwatch.CompositeAlarm, alarmName?: string): void {
+    // A composite alarm has no missing-data setting of its own; its children's settings apply.
+    const treatment =
+      alarm instanceof cloudwatch.Alarm ? (alarm.node.defaultChild as cloudwatch.CfnAlarm).treatMissingData : cloudwatch.TreatMissingData.NOT_BREACHING;
     if (treatment !== cloudwatch.TreatMissingData.NOT_BREACHING && treatment !== cloudwatch.TreatMissingData.IGNORE) {
       throw new Error(
         `alarm ${alarm.node.path} must treat missing data as notBreaching or ignore to be an AppConfig monitor, got ${treatment ?? 'missing (the default)'}`,
       );
     }
+    // With its name given, the alarm is referred to by an ARN built from the name rather than by
+    // a reference: the rollback alarms' Lambda action depends, through the traffic rule and the
+    // services, on the tasks' read grant on this environment, and a reference would close a cycle.
+    const alarmArn = alarmName
+      ? Arn.format({ service: 'cloudwatch', resource: 'alarm', resourceName: alarmName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, Stack.of(this))
+      : alarm.alarmArn;
     if (!this.monitorRole) {
       this.monitorRole = new iam.Role(this, 'MonitorRole', {
         assumedBy: new iam.ServicePrincipal('appconfig.amazonaws.com'),
         description: 'Lets AppConfig read the state of the rollback trigger alarms',
       });
     }
-    this.monitorRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarm.alarmArn] }),
-    );
-    this.monitors.push({ alarmArn: alarm.alarmArn, alarmRoleArn: this.monitorRole.roleArn });
+    this.monitorRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarmArn] }));
+    this.monitors.push({ alarmArn, alarmRoleArn: this.monitorRole.roleArn });
   }
 
   /** Path the agent serves this environment's flags on, relative to the agent's address. */

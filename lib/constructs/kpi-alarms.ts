@@ -36,6 +36,8 @@ export interface TriggerAlarm {
   readonly kpi: KpiId;
   readonly scope: KpiScope;
   readonly alarm: cloudwatch.Alarm;
+  /** The alarm's name as a plain string (alarm.alarmName is a reference). */
+  readonly name: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export class KpiAlarms extends Construct {
         this.kpiAlarm(kpi, alarmScope, 'critical', t.critical, ALARM_WINDOWS.critical);
         if (t.trigger) {
           const alarm = this.kpiAlarm(kpi, alarmScope, 'trigger', t.trigger.threshold, triggerWindow(t.trigger));
-          this.triggers.push({ kpi, scope: alarmScope, alarm });
+          this.triggers.push({ kpi, scope: alarmScope, alarm, name: alarmName(props.environmentName, alarmScope, KPIS[kpi].slug, 'trigger') });
         }
       }
     }

@@ -1,4 +1,5 @@
-import { CfnMapping, CfnParameter, Fn, Token, type Stack } from 'aws-cdk-lib';
+import { CfnCondition, CfnMapping, CfnParameter, Fn, Token, type Stack } from 'aws-cdk-lib';
+import { LATCH_CLEAR } from '../shared/rollback-contract';
 import { allTrafficPercents, trafficWeights, type TrafficWeights } from '../shared/traffic-weights';
 import type { SlotName } from '../shared/environment-names';
 
@@ -7,20 +8,28 @@ export const PARAMETER_NAMES = {
   canaryTraffic: 'CanaryTraffic',
   stableImageTag: 'StableImageTag',
   canaryImageTag: 'CanaryImageTag',
+  rollbackLatch: 'RollbackLatch',
 } as const;
+
+/** The condition that is true while the rollback latch is set. */
+export const LATCHED_CONDITION = 'IsRolledBack';
 
 const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
 
 export interface DeployParameters {
   readonly canaryTraffic: CfnParameter;
+  /** True while the rollback latch is set: the weights resolve to all-stable whatever CanaryTraffic says. */
+  readonly latched: CfnCondition;
   readonly imageTags: Readonly<Record<SlotName, string>>;
-  /** Weights for the traffic rule, resolved by CloudFormation from CanaryTraffic. */
+  /** Weights for the traffic rule, resolved by CloudFormation from CanaryTraffic and the latch. */
   readonly weights: TrafficWeights;
 }
 
 export interface DeployParameterDefaults {
   readonly trafficPercent: number;
   readonly imageTag: string;
+  /** The SSM parameter holding the rollback latch. */
+  readonly latchParameterName: string;
 }
 
 /**
@@ -55,11 +64,24 @@ export function addDeployParameters(stack: Stack, defaults: DeployParameterDefau
       }),
     ),
   });
+  // DESIGN.md D2: CloudFormation reads the latch at every deploy; while it is anything but
+  // "clear", the canary gets nothing whatever CanaryTraffic asks.
+  const latch = new CfnParameter(stack, PARAMETER_NAMES.rollbackLatch, {
+    type: 'AWS::SSM::Parameter::Value<String>',
+    default: defaults.latchParameterName,
+    description: `SSM parameter of the rollback latch; while its value is not "${LATCH_CLEAR}", every deploy keeps all traffic on stable and the rollback flags off.`,
+  });
+  const latched = new CfnCondition(stack, LATCHED_CONDITION, {
+    expression: Fn.conditionNot(Fn.conditionEquals(latch.valueAsString, LATCH_CLEAR)),
+  });
   const weight = (name: 'Stable' | 'Canary') =>
-    Token.asNumber(Fn.findInMap(mapping.logicalId, canaryTraffic.valueAsString, name));
+    Token.asNumber(
+      Fn.conditionIf(latched.logicalId, name === 'Stable' ? 100 : 0, Fn.findInMap(mapping.logicalId, canaryTraffic.valueAsString, name)),
+    );
 
   return {
     canaryTraffic,
+    latched,
     imageTags: {
       stable: imageTag(PARAMETER_NAMES.stableImageTag, 'stable'),
       canary: imageTag(PARAMETER_NAMES.canaryImageTag, 'canary'),

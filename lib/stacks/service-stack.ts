@@ -10,11 +10,15 @@ import { FeatureFlags } from '../constructs/feature-flags';
 import { KpiAlarms } from '../constructs/kpi-alarms';
 import { NotificationTopics } from '../constructs/notification-topics';
 import { KpiMetrics } from '../constructs/private/kpi-metrics';
+import { RollbackAutomation } from '../constructs/rollback-automation';
 import { RolloutDashboards } from '../constructs/rollout-dashboards';
+import { buildFlagDocument, rolledBackDocument, serializeFlagDocument } from '../shared/feature-flags';
+import { latchParameterName } from '../shared/rollback-contract';
 import { WeightedFargateService } from '../constructs/weighted-fargate-service';
 import { SLOT_NAMES } from '../shared/environment-names';
 import { METRICS_NAMESPACE } from '../shared/metrics-contract';
 import { addDeployParameters } from './deploy-parameters';
+import { Fn } from 'aws-cdk-lib';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -35,6 +39,8 @@ export const SERVICE_OUTPUTS = {
   flagsProfileId: 'FlagsProfileId',
   flagsGradualStrategyId: 'FlagsGradualStrategyId',
   flagsImmediateStrategyId: 'FlagsImmediateStrategyId',
+  rollbackFunctionName: 'RollbackFunctionName',
+  latchParameterName: 'LatchParameterName',
   criticalTopicArn: 'CriticalTopicArn',
   warningTopicArn: 'WarningTopicArn',
   infoTopicArn: 'InfoTopicArn',
@@ -46,6 +52,7 @@ export class ServiceStack extends Stack {
   readonly notifications: NotificationTopics;
   readonly flags: FeatureFlags;
   readonly alarms: KpiAlarms;
+  readonly rollback: RollbackAutomation;
   readonly dashboards: RolloutDashboards;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
@@ -55,6 +62,7 @@ export class ServiceStack extends Stack {
     const parameters = addDeployParameters(this, {
       trafficPercent: config.defaultTrafficPercent,
       imageTag: config.container.initialImageTag,
+      latchParameterName: latchParameterName(config.name),
     });
 
     this.service = new WeightedFargateService(this, 'Mcp', {
@@ -93,6 +101,12 @@ export class ServiceStack extends Stack {
       },
       agentPollInterval: Duration.seconds(config.flags.agentPollIntervalSeconds),
       infoTopic: this.notifications.topics.info,
+      // While the latch is set, every deploy keeps the rollback flags off (DESIGN.md D2).
+      documentOverride: Fn.conditionIf(
+        parameters.latched.logicalId,
+        serializeFlagDocument(rolledBackDocument(buildFlagDocument(config.flags.initialValues), config.flags.rollbackFlags)),
+        serializeFlagDocument(buildFlagDocument(config.flags.initialValues)),
+      ).toString(),
     });
     for (const slot of SLOT_NAMES) this.flags.addAgentTo(this.service.slots[slot]);
 
@@ -109,11 +123,21 @@ export class ServiceStack extends Stack {
       thresholds: config.thresholds,
       topics: this.notifications.topics,
     });
+    this.rollback = new RollbackAutomation(this, 'Rollback', {
+      environmentName: config.name,
+      service: this.service,
+      flags: this.flags,
+      rollbackFlags: config.flags.rollbackFlags,
+      triggers: this.alarms.triggers,
+      latchParameterName: latchParameterName(config.name),
+      criticalTopic: this.notifications.topics.critical,
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+    });
     this.dashboards = new RolloutDashboards(this, 'Dashboards', {
       environmentName: config.name,
       metrics,
       thresholds: config.thresholds,
-      alarms: this.alarms.alarms,
+      alarms: [...this.alarms.alarms, this.rollback.errorsAlarm, this.rollback.anyTrigger],
       services: { stable: slots.stable.service, canary: slots.canary.service },
     });
 
@@ -132,6 +156,8 @@ export class ServiceStack extends Stack {
       flagsProfileId: flags.profile.configurationProfileId,
       flagsGradualStrategyId: flags.gradualStrategy.deploymentStrategyId,
       flagsImmediateStrategyId: flags.immediateStrategy.deploymentStrategyId,
+      rollbackFunctionName: this.rollback.function.functionName,
+      latchParameterName: latchParameterName(config.name),
       criticalTopicArn: notifications.topics.critical.topicArn,
       warningTopicArn: notifications.topics.warning.topicArn,
       infoTopicArn: notifications.topics.info.topicArn,

@@ -1,0 +1,141 @@
+/**
+ * The inputs the rollback function accepts, narrowed to one request. Anything else is refused with
+ * a reason and changes nothing.
+ *
+ * - the CloudWatch alarm Lambda action (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions-Lambda);
+ * - the same alarm delivered through SNS (the alarm's JSON in `Records[0].Sns.Message`);
+ * - the EventBridge "CloudWatch Alarm State Change" event;
+ * - a manual request `{ action: "rollback", reason, requestedBy, dryRun }`.
+ */
+
+export interface AlarmRequest {
+  readonly kind: 'alarm';
+  readonly alarmName: string;
+  readonly reason: string;
+  readonly via: 'lambda-action' | 'sns' | 'eventbridge';
+  readonly dryRun: false;
+}
+
+export interface ManualRequest {
+  readonly kind: 'manual';
+  readonly requestedBy: string;
+  readonly reason: string;
+  readonly dryRun: boolean;
+}
+
+export type RollbackRequest = AlarmRequest | ManualRequest;
+
+export class RejectedInput extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RejectedInput';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function text(record: Json, field: string, where: string): string {
+  const value = record[field];
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new RejectedInput(`${where}.${field} must be a non-empty string, got ${JSON.stringify(value) ?? 'nothing'}`);
+  }
+  return value;
+}
+
+/** Only a transition into ALARM acts; OK, INSUFFICIENT_DATA and ALARM -> ALARM repeats do not. */
+function alarmTransition(
+  name: string,
+  state: string,
+  previous: string | undefined,
+  reason: string,
+  via: AlarmRequest['via'],
+  triggerAlarms: ReadonlySet<string>,
+): AlarmRequest {
+  if (!triggerAlarms.has(name)) {
+    throw new RejectedInput(`alarm "${name}" is not a rollback trigger of this environment (known: ${[...triggerAlarms].join(', ')})`);
+  }
+  if (state !== 'ALARM') throw new RejectedInput(`alarm "${name}" moved to ${state}, not ALARM: nothing to do`);
+  if (previous === 'ALARM') throw new RejectedInput(`alarm "${name}" was already in ALARM: not a new transition`);
+  return { kind: 'alarm', alarmName: name, reason, via, dryRun: false };
+}
+
+export function parseRollbackEvent(event: unknown, triggerAlarms: ReadonlySet<string>): RollbackRequest {
+  if (!isRecord(event)) throw new RejectedInput(`event must be a JSON object, got ${JSON.stringify(event) ?? 'nothing'}`);
+
+  // Manual request.
+  if ('action' in event) {
+    if (event.action !== 'rollback') throw new RejectedInput(`action must be "rollback", got ${JSON.stringify(event.action)}`);
+    const unknown = Object.keys(event).filter((k) => !['action', 'reason', 'requestedBy', 'dryRun'].includes(k));
+    if (unknown.length > 0) throw new RejectedInput(`manual request has unknown field(s) ${unknown.join(', ')}; allowed: action, reason, requestedBy, dryRun`);
+    if (event.dryRun !== undefined && typeof event.dryRun !== 'boolean') {
+      throw new RejectedInput(`manual request.dryRun must be true or false, got ${JSON.stringify(event.dryRun)}`);
+    }
+    return {
+      kind: 'manual',
+      reason: text(event, 'reason', 'manual request'),
+      requestedBy: text(event, 'requestedBy', 'manual request'),
+      dryRun: event.dryRun === true,
+    };
+  }
+
+  // CloudWatch alarm Lambda action.
+  if (event.source === 'aws.cloudwatch' && isRecord(event.alarmData)) {
+    const data = event.alarmData;
+    const state = isRecord(data.state) ? data.state : {};
+    const previous = isRecord(data.previousState) ? data.previousState : {};
+    return alarmTransition(
+      text(data, 'alarmName', 'alarmData'),
+      text(state, 'value', 'alarmData.state'),
+      typeof previous.value === 'string' ? previous.value : undefined,
+      typeof state.reason === 'string' ? state.reason : '',
+      'lambda-action',
+      triggerAlarms,
+    );
+  }
+
+  // EventBridge alarm state change.
+  if (event.source === 'aws.cloudwatch' && event['detail-type'] === 'CloudWatch Alarm State Change' && isRecord(event.detail)) {
+    const detail = event.detail;
+    const state = isRecord(detail.state) ? detail.state : {};
+    const previous = isRecord(detail.previousState) ? detail.previousState : {};
+    return alarmTransition(
+      text(detail, 'alarmName', 'detail'),
+      text(state, 'value', 'detail.state'),
+      typeof previous.value === 'string' ? previous.value : undefined,
+      typeof state.reason === 'string' ? state.reason : '',
+      'eventbridge',
+      triggerAlarms,
+    );
+  }
+
+  // The alarm through SNS.
+  if (Array.isArray(event.Records)) {
+    if (event.Records.length !== 1) throw new RejectedInput(`SNS event must hold exactly one record, got ${event.Records.length}`);
+    const record = event.Records[0] as unknown;
+    if (!isRecord(record) || record.EventSource !== 'aws:sns' || !isRecord(record.Sns)) {
+      throw new RejectedInput('Records[0] is not an SNS record (EventSource "aws:sns" with an Sns object)');
+    }
+    const raw = text(record.Sns, 'Message', 'Records[0].Sns');
+    let message: unknown;
+    try {
+      message = JSON.parse(raw);
+    } catch {
+      throw new RejectedInput(`Records[0].Sns.Message is not JSON: ${raw.slice(0, 80)}`);
+    }
+    if (!isRecord(message)) throw new RejectedInput('Records[0].Sns.Message must be a CloudWatch alarm notification object');
+    return alarmTransition(
+      text(message, 'AlarmName', 'Sns.Message'),
+      text(message, 'NewStateValue', 'Sns.Message'),
+      typeof message.OldStateValue === 'string' ? message.OldStateValue : undefined,
+      typeof message.NewStateReason === 'string' ? message.NewStateReason : '',
+      'sns',
+      triggerAlarms,
+    );
+  }
+
+  throw new RejectedInput(
+    'event is none of: a CloudWatch alarm action, an SNS alarm notification, an EventBridge alarm state change, or { action: "rollback", reason, requestedBy }',
+  );
+}

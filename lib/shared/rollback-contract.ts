@@ -1,0 +1,111 @@
+/**
+ * What the rollback Lambda, the CDK app and the operator CLI agree on (DESIGN.md D2): the latch
+ * parameter and its value, the manual request, the result the function returns, and the
+ * environment the function reads. Pure TypeScript (D4).
+ */
+import type { EnvironmentName } from './environment-names';
+import type { FlagName } from './feature-flags';
+
+/** The latch's value when no rollback is in force. Any other value means rolled back. */
+export const LATCH_CLEAR = 'clear';
+
+/** The SSM parameter that latches an environment as rolled back. */
+export function latchParameterName(environment: EnvironmentName): string {
+  return `/mcp-rollout/${environment}/rollback-latch`;
+}
+
+/** What the latch holds while set: why, who or which alarm, and when. */
+export interface LatchRecord {
+  readonly state: 'latched';
+  readonly reason: string;
+  /** The alarm name, or the person who asked. */
+  readonly requestedBy: string;
+  /** ISO 8601. */
+  readonly time: string;
+}
+
+export type LatchState = { readonly latched: false } | { readonly latched: true; readonly record?: LatchRecord; readonly raw: string };
+
+/** SSM standard parameters hold at most 4 KB. */
+const MAX_LATCH_VALUE_LENGTH = 4096;
+
+export function serializeLatch(record: LatchRecord): string {
+  const fitted = { ...record, reason: record.reason.slice(0, 1000), requestedBy: record.requestedBy.slice(0, 256) };
+  const value = JSON.stringify(fitted);
+  if (value.length > MAX_LATCH_VALUE_LENGTH) throw new Error(`latch value must be at most ${MAX_LATCH_VALUE_LENGTH} characters, got ${value.length}`);
+  return value;
+}
+
+/** Reads a latch value; anything but `clear` latches, even a value this code did not write. */
+export function parseLatch(value: string): LatchState {
+  if (value === LATCH_CLEAR) return { latched: false };
+  try {
+    const parsed = JSON.parse(value) as Partial<LatchRecord>;
+    if (parsed.state === 'latched' && typeof parsed.reason === 'string' && typeof parsed.requestedBy === 'string' && typeof parsed.time === 'string') {
+      return { latched: true, record: parsed as LatchRecord, raw: value };
+    }
+  } catch {
+    // Not ours (set by hand, say): still latched, shown raw.
+  }
+  return { latched: true, raw: value };
+}
+
+/** The manual request the CLI (or a person in the console) sends the function. */
+export interface ManualRollbackRequest {
+  readonly action: 'rollback';
+  readonly reason: string;
+  readonly requestedBy: string;
+  /** Report what would change and change nothing. */
+  readonly dryRun?: boolean;
+}
+
+/** The live state the function reads before and after acting. */
+export interface EnvironmentState {
+  readonly weights: { readonly stable: number; readonly canary: number };
+  readonly latch: LatchState;
+  readonly flags: Readonly<Partial<Record<FlagName, boolean>>>;
+  /** The newest flag deployment: its number, state and configuration version. */
+  readonly flagDeployment?: { readonly number: number; readonly state: string; readonly version: string };
+}
+
+export const ROLLBACK_STEPS = ['traffic', 'flags', 'latch', 'verify', 'report'] as const;
+export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];
+
+export interface RollbackStep {
+  readonly step: RollbackStepName;
+  /** done: changed something; unchanged: already as wanted; failed; skipped: not run (dry run, or nothing to verify). */
+  readonly status: 'done' | 'unchanged' | 'failed' | 'skipped';
+  readonly detail: string;
+}
+
+export interface RollbackResult {
+  readonly outcome: 'rolled_back' | 'already_rolled_back' | 'dry_run' | 'failed' | 'rejected';
+  readonly environment: EnvironmentName;
+  readonly trigger?: { readonly kind: 'alarm' | 'manual'; readonly name: string; readonly reason: string };
+  readonly before?: EnvironmentState;
+  readonly after?: EnvironmentState;
+  readonly steps: readonly RollbackStep[];
+  readonly durationMs: number;
+  /** Set when the outcome is rejected: why the input was refused. */
+  readonly error?: string;
+}
+
+/** EventBridge detail types the function emits (source `mcp-rollout`). */
+export const ROLLBACK_EVENT_TYPES = { completed: 'rollback_completed', failed: 'rollback_failed' } as const;
+
+/** Environment variables of the rollback function; the construct sets each one. */
+export const ROLLBACK_FUNCTION_ENV = {
+  environment: 'MCP_ENVIRONMENT',
+  trafficRuleArn: 'TRAFFIC_RULE_ARN',
+  stableTargetGroupArn: 'STABLE_TARGET_GROUP_ARN',
+  canaryTargetGroupArn: 'CANARY_TARGET_GROUP_ARN',
+  applicationId: 'APPCONFIG_APPLICATION_ID',
+  environmentId: 'APPCONFIG_ENVIRONMENT_ID',
+  profileId: 'APPCONFIG_PROFILE_ID',
+  immediateStrategyId: 'APPCONFIG_IMMEDIATE_STRATEGY_ID',
+  rollbackFlags: 'ROLLBACK_FLAGS',
+  latchParameter: 'LATCH_PARAMETER',
+  criticalTopicArn: 'CRITICAL_TOPIC_ARN',
+  eventBusName: 'EVENT_BUS_NAME',
+  triggerAlarms: 'TRIGGER_ALARM_NAMES',
+} as const;
