@@ -109,3 +109,17 @@ export const ROLLBACK_FUNCTION_ENV = {
   eventBusName: 'EVENT_BUS_NAME',
   triggerAlarms: 'TRIGGER_ALARM_NAMES',
 } as const;
+
+/**
+ * The time-to-safe budget (README "Time to safe"), measured from the moment a trigger alarm fires.
+ * CloudWatch invokes an alarm's Lambda action asynchronously; we allow it this long to start the
+ * function (it is seconds in practice). The function's timeout bounds the rest of the traffic
+ * step; flags add the immediate strategy's duration and one agent poll.
+ */
+export const TIME_TO_SAFE = {
+  alarmActionDispatchSeconds: 10,
+  trafficOnStableSeconds: 60,
+  flagsOffEverywhereSeconds: 120,
+  /** The seed's promise. */
+  rollbackSeconds: 300,
+} as const;

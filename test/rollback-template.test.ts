@@ -1,0 +1,228 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { synthesize } from './helpers/app';
+import { alarmsByName } from './helpers/alarms';
+import { testConfig } from './helpers/config';
+import { evaluate, logicalIdOf, resourceOf } from './helpers/template';
+import { TIME_TO_SAFE } from '../lib/shared/rollback-contract';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
+
+const synthesized = synthesize(testConfig());
+const production = synthesized.service.production;
+const stage = synthesized.rollout.stages.production;
+const stack = stage.serviceStack;
+const fnId = logicalIdOf(stack.rollback.function);
+const fnArn = { 'Fn::GetAtt': [fnId, 'Arn'] };
+const alarms = alarmsByName(production);
+const triggerNames = Object.keys(alarms).filter((n) => n.endsWith('-trigger'));
+const LATCHED = JSON.stringify({ state: 'latched', reason: 'r', requestedBy: 'x', time: '2026-11-24T10:00:00Z' });
+
+describe('the rollback latch (D2)', () => {
+  test('lives in its own State stack, created "clear", deployed before the Service stack', () => {
+    Template.fromStack(stage.stateStack).hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/mcp-rollout/production/rollback-latch',
+      Type: 'String',
+      Value: 'clear',
+    });
+    expect(stack.dependencies).toEqual([stage.stateStack]);
+  });
+
+  test('every deploy reads it through an SSM-typed parameter', () => {
+    expect(production.toJSON().Parameters.RollbackLatch).toMatchObject({
+      Type: 'AWS::SSM::Parameter::Value<String>',
+      Default: '/mcp-rollout/production/rollback-latch',
+    });
+  });
+
+  const weights = (params: Record<string, string>) => {
+    const rule = resourceOf(production, stack.service.trafficRule) as Json;
+    const [stable, canary] = rule.Properties.Actions[0].ForwardConfig.TargetGroups as Json[];
+    return [evaluate(production, stable!.Weight, params), evaluate(production, canary!.Weight, params)];
+  };
+
+  test.each(['0', '10', '50', '100'])('while latched, CanaryTraffic=%s still resolves to stable 100, canary 0', (percent) => {
+    expect(weights({ CanaryTraffic: percent, RollbackLatch: LATCHED })).toEqual([100, 0]);
+    expect(weights({ CanaryTraffic: percent, RollbackLatch: 'something an operator typed' })).toEqual([100, 0]);
+  });
+
+  test('with the latch clear, CanaryTraffic decides', () => {
+    expect(weights({ CanaryTraffic: '50', RollbackLatch: 'clear' })).toEqual([50, 50]);
+  });
+
+  test('while latched, the deployed flag document keeps the rollback flags off', () => {
+    const version = Object.values(production.findResources('AWS::AppConfig::HostedConfigurationVersion'))[0] as Json;
+    const values = (latch: string) => JSON.parse(evaluate(production, version.Properties.Content, { RollbackLatch: latch }) as string).values;
+    expect(values(LATCHED)).toEqual({
+      hierarchical_tools_enabled: { enabled: false },
+      enumdescriptions_validation: { enabled: false },
+      auto_correction_enabled: { enabled: true },
+      enhanced_error_messages: { enabled: true },
+      performance_monitoring: { enabled: true },
+    });
+    expect(values('clear').hierarchical_tools_enabled).toEqual({ enabled: true });
+  });
+});
+
+describe('the rollback function', () => {
+  test('runs on the current Node.js runtime on ARM64, one at a time, with a 30 s timeout', () => {
+    production.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'mcp-rollout-production-rollback',
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 30,
+      ReservedConcurrentExecutions: 1,
+    });
+  });
+
+  test('retries twice when it fails, then tells the critical topic', () => {
+    production.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+      DestinationConfig: { OnFailure: { Destination: { Ref: logicalIdOf(stack.notifications.topics.critical) } } },
+    });
+  });
+
+  test('knows its resources from the environment, and the trigger alarm names', () => {
+    const env = (resourceOf(production, stack.rollback.function) as Json).Properties.Environment.Variables;
+    expect(env).toMatchObject({
+      MCP_ENVIRONMENT: 'production',
+      TRAFFIC_RULE_ARN: { 'Fn::GetAtt': [logicalIdOf(stack.service.trafficRule), 'RuleArn'] },
+      ROLLBACK_FLAGS: 'hierarchical_tools_enabled,enumdescriptions_validation',
+      LATCH_PARAMETER: '/mcp-rollout/production/rollback-latch',
+      CRITICAL_TOPIC_ARN: { Ref: logicalIdOf(stack.notifications.topics.critical) },
+    });
+    expect((env.TRIGGER_ALARM_NAMES as string).split(',').sort()).toEqual(triggerNames.sort());
+  });
+
+  test('may touch only this environment: the exact actions and resources', () => {
+    const roleId = logicalIdOf(stack.rollback.function.role!);
+    const policies = Object.values(production.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })) as Json[];
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]);
+    const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':appconfig:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ...rest.split('|').map((p) => (p.startsWith('@') ? { Ref: p.slice(1) } : p))]] });
+    const app = `@${logicalIdOf(stack.flags.application)}`;
+    const env = `@${logicalIdOf(stack.flags.environment)}`;
+    const profile = `@${logicalIdOf(stack.flags.profile.node.findChild('ConfigurationProfile'))}`;
+    const key = { 'Fn::GetAtt': [logicalIdOf(stack.notifications.key), 'Arn'] };
+    // Order is CloudFormation's business: compare statements, actions and resources as sets.
+    const norm = (list: Json[]) =>
+      list
+        .map((st) => ({ Effect: st.Effect, Action: [st.Action].flat().sort(), Resource: [st.Resource].flat().map((r) => JSON.stringify(r)).sort() }))
+        .map((st) => JSON.stringify(st))
+        .sort();
+    expect(norm(statements)).toEqual(norm([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logicalIdOf(stack.rollback.node.findChild('Logs')), 'Arn'] } },
+      { Effect: 'Allow', Action: 'elasticloadbalancing:ModifyRule', Resource: { 'Fn::GetAtt': [logicalIdOf(stack.service.trafficRule), 'RuleArn'] } },
+      { Effect: 'Allow', Action: ['appconfig:CreateHostedConfigurationVersion', 'appconfig:ListHostedConfigurationVersions'], Resource: arn(`:application/|${app}|/configurationprofile/|${profile}`) },
+      { Effect: 'Allow', Action: 'appconfig:GetHostedConfigurationVersion', Resource: arn(`:application/|${app}|/configurationprofile/|${profile}|/hostedconfigurationversion/*`) },
+      { Effect: 'Allow', Action: 'appconfig:ListDeployments', Resource: arn(`:application/|${app}|/environment/|${env}`) },
+      { Effect: 'Allow', Action: ['appconfig:StopDeployment', 'appconfig:GetDeployment'], Resource: arn(`:application/|${app}|/environment/|${env}|/deployment/*`) },
+      {
+        Effect: 'Allow',
+        Action: 'appconfig:StartDeployment',
+        Resource: [arn(`:application/|${app}|/environment/|${env}`), arn(`:application/|${app}|/configurationprofile/|${profile}`), arn(`:deploymentstrategy/|@${logicalIdOf(stack.flags.immediateStrategy)}`)],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/mcp-rollout/production/rollback-latch']] },
+      },
+      { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: logicalIdOf(stack.notifications.topics.critical) } },
+      { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: key },
+      {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
+      },
+      { Effect: 'Allow', Action: 'elasticloadbalancing:DescribeRules', Resource: '*' },
+    ]));
+  });
+});
+
+describe('trigger alarms', () => {
+  test('are exactly the seed triggers on the canary and the service', () => {
+    expect(triggerNames.sort()).toEqual(
+      ['canary', 'service'].flatMap((s) => ['availability', 'error-rate', 'llm-success-rate', 'response-time-p95'].map((k) => `mcp-rollout-production-${s}-${k}-trigger`)).sort(),
+    );
+  });
+
+  test.each(triggerNames)('%s invokes the function directly and CloudWatch alarms may invoke it', (name) => {
+    expect(alarms[name]!.AlarmActions).toContainEqual(fnArn);
+    const alarmId = Object.entries(production.findResources('AWS::CloudWatch::Alarm')).find(([, r]) => r.Properties.AlarmName === name)![0];
+    production.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: fnArn,
+      Principal: 'lambda.alarms.cloudwatch.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [alarmId, 'Arn'] },
+    });
+  });
+
+  test('one composite of all of them is the AppConfig monitor', () => {
+    const composite = Object.values(production.findResources('AWS::CloudWatch::CompositeAlarm'))[0] as Json;
+    expect(composite.Properties.AlarmName).toBe('mcp-rollout-production-service-any-rollback-trigger-trigger');
+    const rule = JSON.stringify(composite.Properties.AlarmRule);
+    expect(rule.match(/ALARM\(/g)).toHaveLength(8);
+    expect(composite.Properties.AlarmActions).toBeUndefined();
+  });
+
+  test('the function failing pages the critical topic', () => {
+    expect(alarms['mcp-rollout-production-service-rollback-function-errors-critical']).toMatchObject({
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: logicalIdOf(stack.notifications.topics.critical) }],
+    });
+  });
+});
+
+describe('time to safe, computed from the template', () => {
+  const fn = (resourceOf(production, stack.rollback.function) as Json).Properties;
+  const immediate = (resourceOf(production, stack.flags.immediateStrategy) as Json).Properties;
+  const taskDef = resourceOf(production, stack.service.slots.canary.taskDefinition) as Json;
+  const agent = (taskDef.Properties.ContainerDefinitions as Json[]).find((c) => c.Name === 'appconfig-agent')!;
+  const pollSeconds = Number((agent.Environment as Json[]).find((e) => e.Name === 'POLL_INTERVAL')!.Value);
+
+  const toStable = TIME_TO_SAFE.alarmActionDispatchSeconds + fn.Timeout;
+  const flagsOff = toStable + (immediate.DeploymentDurationInMinutes + immediate.FinalBakeTimeInMinutes) * 60 + pollSeconds;
+
+  test.each([
+    ['llm-success-rate', 300],
+    ['response-time-p95', 180],
+    ['error-rate', 120],
+    ['availability', 300],
+  ])('%s: detection %ds, then stable within 60 s and flags off within 2 min, by the direct action', (kpi, detection) => {
+    for (const scope of ['canary', 'service']) {
+      const alarm = alarms[`mcp-rollout-production-${scope}-${kpi}-trigger`]!;
+      const period = (alarm.Metrics as Json[]).find((q) => q.MetricStat)!.MetricStat.Period as number;
+      expect(period * alarm.DatapointsToAlarm).toBe(detection);
+      expect(alarm.AlarmActions).toContainEqual(fnArn);
+    }
+    expect(toStable).toBeLessThanOrEqual(TIME_TO_SAFE.trafficOnStableSeconds);
+    expect(flagsOff).toBeLessThanOrEqual(TIME_TO_SAFE.flagsOffEverywhereSeconds);
+    expect(Math.max(toStable, flagsOff)).toBeLessThan(TIME_TO_SAFE.rollbackSeconds);
+  });
+
+  test('the figures: 40 s to stable, 55 s to flags off', () => {
+    expect([toStable, flagsOff]).toEqual([40, 55]);
+    expect(immediate).toMatchObject({ DeploymentDurationInMinutes: 0, FinalBakeTimeInMinutes: 0, GrowthFactor: 100 });
+  });
+});
+
+test('outputs name the function and the latch for the CLI', () => {
+  const outputs = production.toJSON().Outputs as Json;
+  expect(outputs.RollbackFunctionName.Value).toEqual({ Ref: fnId });
+  expect(outputs.LatchParameterName.Value).toBe('/mcp-rollout/production/rollback-latch');
+});
+
+test('the service stack matches no latch condition by accident: IsRolledBack is the only condition', () => {
+  expect(Object.keys(production.toJSON().Conditions)).toEqual(['IsRolledBack']);
+  expect(production.toJSON().Conditions.IsRolledBack).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RollbackLatch' }, 'clear'] }] });
+  production.hasResourceProperties('AWS::AppConfig::HostedConfigurationVersion', { Content: { 'Fn::If': ['IsRolledBack', Match.anyValue(), Match.anyValue()] } });
+});
