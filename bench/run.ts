@@ -2,10 +2,14 @@
  * `npm run bench`: wall-clock figures from one run, printed as a table.
  * - synth: the full app (bin/app.ts) against the baseline (bench/baseline-app.ts), each run as the
  *   CDK CLI runs an app (a child process with cdk.json's context), median of several runs, as a ratio;
+ * - lambda: the rollback function bundled as the stack bundles it (minified, SDK v3 left to the
+ *   runtime), its size and the median time to import it in a fresh Node.js process (its cold-start
+ *   module load, SDK clients included);
  * - test: the wall time of `npm test`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { buildSync } from 'esbuild';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -64,6 +68,54 @@ export function benchSynth(): BenchRow[] {
   ];
 }
 
+export function benchLambda(): BenchRow[] {
+  // Inside the repository, so the bundle's external @aws-sdk imports resolve from node_modules,
+  // as they resolve from the runtime in Lambda.
+  const dir = path.join(root, 'node_modules', '.cache', 'mcp-rollout-bench');
+  mkdirSync(dir, { recursive: true });
+  const outfile = path.join(dir, 'rollback.mjs');
+  buildSync({
+    entryPoints: [path.join(root, 'lambda', 'rollback', 'index.ts')],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    external: ['@aws-sdk/*'],
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    outfile,
+    logLevel: 'error',
+  });
+  const env = {
+    ...process.env,
+    MCP_ENVIRONMENT: 'staging',
+    TRAFFIC_RULE_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/a/b/c/d',
+    STABLE_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/s/1',
+    CANARY_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/c/2',
+    APPCONFIG_APPLICATION_ID: 'a',
+    APPCONFIG_ENVIRONMENT_ID: 'e',
+    APPCONFIG_PROFILE_ID: 'p',
+    APPCONFIG_IMMEDIATE_STRATEGY_ID: 'i',
+    ROLLBACK_FLAGS: 'hierarchical_tools_enabled',
+    LATCH_PARAMETER: '/mcp-rollout/staging/rollback-latch',
+    CRITICAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:t',
+    TRIGGER_ALARM_NAMES: 'x',
+    AWS_REGION: 'eu-west-1',
+  };
+  const script = `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`;
+  const loads: number[] = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env, encoding: 'utf8' });
+    if (i > 0) loads.push(Number(out.trim())); // the first run warms the file system cache
+  }
+  const kb = statSync(outfile).size / 1024;
+  return [
+    { name: 'rollback Lambda bundle (minified, SDK external)', value: `${kb.toFixed(1)} KB`, goal: '< 100 KB' },
+    { name: `rollback Lambda module load (median of ${RUNS})`, value: `${median(loads).toFixed(0)} ms` },
+  ];
+}
+
 export function benchTests(): BenchRow[] {
   let status = 0;
   const ms = timeMs(() => {
@@ -80,5 +132,5 @@ function printTable(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  printTable([...benchSynth(), ...benchTests()]);
+  printTable([...benchLambda(), ...benchSynth(), ...benchTests()]);
 }

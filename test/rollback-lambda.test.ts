@@ -65,7 +65,8 @@ const rules = (stable: number, canary: number) => ({
   Rules: [{ RuleArn: RULE, Actions: [{ Type: 'forward' as const, ForwardConfig: { TargetGroups: [{ TargetGroupArn: STABLE_TG, Weight: stable }, { TargetGroupArn: CANARY_TG, Weight: canary }] } }] }],
 });
 const latchedValue = JSON.stringify({ state: 'latched', reason: 'Threshold Crossed', requestedBy: TRIGGER, time: '2026-11-24T10:00:00.000Z' });
-const content = (doc: string) => ({ Content: new TextEncoder().encode(doc), ContentType: 'application/json' });
+// The SDK types Content as its own blob adapter; a Uint8Array is what arrives on the wire.
+const content = (doc: string) => ({ Content: new TextEncoder().encode(doc) as never, ContentType: 'application/json' });
 
 /** A healthy environment with the canary at 10 %, flags on, latch clear; the read-back shows the rollback. */
 function canaryAtTen(): void {
