@@ -74,6 +74,7 @@ describe('dashboards', () => {
       expect(graph(body, 'Tool usage by tool').metrics).toEqual([
         [
           expect.objectContaining({
+            label: "${PROP('Dim.Tool')} (${PROP('Dim.Slot')})",
             expression: `SEARCH('{MCP/HierarchicalTools,Environment,Slot,Tool} MetricName="ToolCalls" Environment="production"', 'Sum', ${PERIODS[cadence]!})`,
           }),
         ],

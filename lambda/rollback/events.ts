@@ -61,6 +61,20 @@ function alarmTransition(
   return { kind: 'alarm', alarmName: name, reason, via, dryRun: false };
 }
 
+/** `{ alarmName, state: { value, reason }, previousState: { value } }`, as both alarm events carry it. */
+function stateChange(data: Json, where: string, via: AlarmRequest['via'], triggerAlarms: ReadonlySet<string>): AlarmRequest {
+  const state = isRecord(data.state) ? data.state : {};
+  const previous = isRecord(data.previousState) ? data.previousState : {};
+  return alarmTransition(
+    text(data, 'alarmName', where),
+    text(state, 'value', `${where}.state`),
+    typeof previous.value === 'string' ? previous.value : undefined,
+    typeof state.reason === 'string' ? state.reason : '',
+    via,
+    triggerAlarms,
+  );
+}
+
 export function parseRollbackEvent(event: unknown, triggerAlarms: ReadonlySet<string>): RollbackRequest {
   if (!isRecord(event)) throw new RejectedInput(`event must be a JSON object, got ${JSON.stringify(event) ?? 'nothing'}`);
 
@@ -80,34 +94,13 @@ export function parseRollbackEvent(event: unknown, triggerAlarms: ReadonlySet<st
     };
   }
 
-  // CloudWatch alarm Lambda action.
+  // CloudWatch alarm Lambda action, and the EventBridge alarm state change: the same fields in
+  // `alarmData` and `detail`.
   if (event.source === 'aws.cloudwatch' && isRecord(event.alarmData)) {
-    const data = event.alarmData;
-    const state = isRecord(data.state) ? data.state : {};
-    const previous = isRecord(data.previousState) ? data.previousState : {};
-    return alarmTransition(
-      text(data, 'alarmName', 'alarmData'),
-      text(state, 'value', 'alarmData.state'),
-      typeof previous.value === 'string' ? previous.value : undefined,
-      typeof state.reason === 'string' ? state.reason : '',
-      'lambda-action',
-      triggerAlarms,
-    );
+    return stateChange(event.alarmData, 'alarmData', 'lambda-action', triggerAlarms);
   }
-
-  // EventBridge alarm state change.
   if (event.source === 'aws.cloudwatch' && event['detail-type'] === 'CloudWatch Alarm State Change' && isRecord(event.detail)) {
-    const detail = event.detail;
-    const state = isRecord(detail.state) ? detail.state : {};
-    const previous = isRecord(detail.previousState) ? detail.previousState : {};
-    return alarmTransition(
-      text(detail, 'alarmName', 'detail'),
-      text(state, 'value', 'detail.state'),
-      typeof previous.value === 'string' ? previous.value : undefined,
-      typeof state.reason === 'string' ? state.reason : '',
-      'eventbridge',
-      triggerAlarms,
-    );
+    return stateChange(event.detail, 'detail', 'eventbridge', triggerAlarms);
   }
 
   // The alarm through SNS.

@@ -83,7 +83,11 @@ export class RolloutDashboards extends Construct {
     if (cadence.name === 'realtime') dashboard.addWidgets(...currentHour(metrics));
     dashboard.addWidgets(trafficSplit(metrics, p), ...kpiGraphs.slice(0, 2));
     dashboard.addWidgets(...kpiGraphs.slice(2));
-    dashboard.addWidgets(latencyPercentiles(metrics, p), toolUsage(env, p), errorsByCategory(env, p));
+    dashboard.addWidgets(
+      latencyPercentiles(metrics, p),
+      searchGraph('Tool usage by tool and slot (calls)', APP_METRICS.toolCalls, DIMENSIONS.tool, env, p),
+      searchGraph('Tool errors by category and slot', APP_METRICS.toolCallErrors, DIMENSIONS.errorCategory, env, p),
+    );
     dashboard.addWidgets(capacity(props.services, p));
     return dashboard;
   }
@@ -169,20 +173,12 @@ function search(label: string, metricName: string, extraDimension: string, env: 
   });
 }
 
-function toolUsage(env: EnvironmentName, period: Duration): cloudwatch.GraphWidget {
+/** A stacked graph of one SEARCH: a line per value of `dimension` and slot. */
+function searchGraph(title: string, metricName: string, dimension: string, env: EnvironmentName, period: Duration): cloudwatch.GraphWidget {
   return new cloudwatch.GraphWidget({
-    title: 'Tool usage by tool and slot (calls)',
+    title,
     width: 8,
-    left: [search("${PROP('Dim.Tool')} (${PROP('Dim.Slot')})", APP_METRICS.toolCalls, DIMENSIONS.tool, env, period)],
-    stacked: true,
-  });
-}
-
-function errorsByCategory(env: EnvironmentName, period: Duration): cloudwatch.GraphWidget {
-  return new cloudwatch.GraphWidget({
-    title: 'Tool errors by category and slot',
-    width: 8,
-    left: [search("${PROP('Dim.ErrorCategory')} (${PROP('Dim.Slot')})", APP_METRICS.toolCallErrors, DIMENSIONS.errorCategory, env, period)],
+    left: [search(`\${PROP('Dim.${dimension}')} (\${PROP('Dim.Slot')})`, metricName, dimension, env, period)],
     stacked: true,
   });
 }
