@@ -117,7 +117,7 @@ describe('dashboards', () => {
       expect(template).not.toMatch(/Tool=/);
     });
 
-    test.each([5, 50])('the SEARCH matches every series a server with %d tools emits, in a template of the same size', (tools) => {
+    test.each([5, 50])('the one SEARCH matches every series a server with %d tools emits', (tools) => {
       const expression = graph(prod['mcp-rollout-production-realtime']!, 'Tool usage by tool').metrics[0][0].expression as string;
       const [, schema, metricName, env] = /SEARCH\('\{([^}]+)\} MetricName="([^"]+)" Environment="([^"]+)"'/.exec(expression)!;
       const [namespace, ...dimensionNames] = schema!.split(',');
@@ -138,7 +138,6 @@ describe('dashboards', () => {
           Object.keys(s.dimensions).sort().join() === [...dimensionNames].sort().join(),
       );
       expect(matched).toHaveLength(2 * tools);
-      expect(template.length).toBe(JSON.stringify(synthesized.service.production.toJSON()).length);
     });
   });
 });

@@ -4,7 +4,6 @@ import {
   MetricsContractError,
   SEED_THRESHOLDS,
   alarmName,
-  breaches,
   infoEventProblems,
   resolveThresholds,
   thresholdProblems,
@@ -50,15 +49,6 @@ describe('threshold validation', () => {
         'environments.staging.kpiThresholds.errorRate.critical: must be above warning (6): warning is the less severe level, got 5',
       ]),
     );
-  });
-});
-
-describe('breaches', () => {
-  test('follows the direction of the KPI and is strict at the threshold', () => {
-    expect(breaches('llmSuccessRate', 84.9, 85)).toBe(true);
-    expect(breaches('llmSuccessRate', 85, 85)).toBe(false);
-    expect(breaches('responseTimeP95', 501, 500)).toBe(true);
-    expect(breaches('responseTimeP95', 500, 500)).toBe(false);
   });
 });
 

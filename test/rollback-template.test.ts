@@ -221,7 +221,7 @@ test('outputs name the function and the latch for the CLI', () => {
   expect(outputs.LatchParameterName.Value).toBe('/mcp-rollout/production/rollback-latch');
 });
 
-test('the service stack matches no latch condition by accident: IsRolledBack is the only condition', () => {
+test('IsRolledBack is the only condition of the stack, and the flag document goes through it', () => {
   expect(Object.keys(production.toJSON().Conditions)).toEqual(['IsRolledBack']);
   expect(production.toJSON().Conditions.IsRolledBack).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RollbackLatch' }, 'clear'] }] });
   production.hasResourceProperties('AWS::AppConfig::HostedConfigurationVersion', { Content: { 'Fn::If': ['IsRolledBack', Match.anyValue(), Match.anyValue()] } });

@@ -12,6 +12,7 @@ import {
   KPI_IDS,
   MetricsContractError,
   resolveThresholds,
+  SEVERITIES,
   type KpiId,
   type KpiThresholdTable,
 } from '../shared/metrics-contract';
@@ -196,8 +197,6 @@ const kpiThresholdsSchema = z.strictObject(
   Object.fromEntries(KPI_IDS.map((id) => [id, kpiOverrideSchema])) as Record<KpiId, typeof kpiOverrideSchema>,
 );
 
-export const SEVERITY_NAMES = ['critical', 'warning', 'info'] as const;
-
 const subscriptionsSchema = z.strictObject({
   /** Email addresses; each must confirm the subscription from the mail SNS sends. */
   emails: z
@@ -228,9 +227,9 @@ const notificationsSchema = z.strictObject({
       workspaceId: matching(/^[A-Z0-9]{9,15}$/, 'a Slack workspace id like "T0123ABCD"'),
       channelId: matching(/^[A-Z0-9]{9,15}$/, 'a Slack channel id like "C0123ABCD"'),
       severities: z
-        .array(z.enum(SEVERITY_NAMES, { error: (iss) => `must be one of ${SEVERITY_NAMES.join(', ')}, got ${show(iss.input)}` }))
+        .array(z.enum(SEVERITIES, { error: (iss) => `must be one of ${SEVERITIES.join(', ')}, got ${show(iss.input)}` }))
         .min(1, { error: 'must name at least one severity' })
-        .default([...SEVERITY_NAMES]),
+        .default([...SEVERITIES]),
     })
     .optional(),
 });

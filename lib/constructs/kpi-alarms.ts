@@ -19,8 +19,8 @@ import {
   type KpiId,
   type KpiScope,
   type KpiThresholdTable,
+  type Severity,
 } from '../shared/metrics-contract';
-import type { Severity } from './notification-topics';
 import { KpiMetrics, MAX_METRICS_PER_EXPRESSION } from './private/kpi-metrics';
 
 export interface KpiAlarmsProps {
@@ -156,7 +156,7 @@ export class KpiAlarms extends Construct {
 }
 
 /** Plain metrics (not expressions) an expression uses, nested expressions included. */
-export function countMetrics(metric: cloudwatch.IMetric): number {
+function countMetrics(metric: cloudwatch.IMetric): number {
   const config = metric.toMetricConfig();
   if (!config.mathExpression) return 1;
   return Object.values(config.mathExpression.usingMetrics).reduce((n, m) => n + countMetrics(m), 0);

@@ -8,10 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
-import { INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE } from '../shared/metrics-contract';
-
-export const SEVERITIES = ['critical', 'warning', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import { INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE, SEVERITIES, type Severity } from '../shared/metrics-contract';
 
 export interface Subscribers {
   /** Email addresses; each confirms from the mail SNS sends. */

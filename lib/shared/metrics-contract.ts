@@ -149,9 +149,6 @@ export const SEED_THRESHOLDS: KpiThresholdTable = {
   availability: { target: 99.9, critical: 99, trigger: { threshold: 99, minutes: 5 } },
 };
 
-/** Bake windows of the seed's phases: traffic percent -> minutes the gate watches. */
-export const PHASE_BAKE_MINUTES: Readonly<Record<number, number>> = { 10: 30, 50: 60 };
-
 /** Partial thresholds an environment may set in its config. */
 export type KpiThresholdOverrides = {
   readonly [K in KpiId]?: {
@@ -258,11 +255,6 @@ export function resolveThresholds(overrides: KpiThresholdOverrides = {}, path = 
   if (problems.length > 0) throw new MetricsContractError(problems);
 }
 
-/** Whether `value` is worse than `threshold` in the KPI's direction (the alarm comparison). */
-export function breaches(id: KpiId, value: number, threshold: number): boolean {
-  return KPIS[id].higherIsBetter ? value < threshold : value > threshold;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Alarms
 
@@ -272,7 +264,12 @@ export type KpiScope = SlotName | 'service';
 /** Scopes that get alarms: the canary (a bad release shows there first) and the whole service. */
 export const ALARM_SCOPES: readonly KpiScope[] = ['canary', 'service'];
 
-export type AlarmSeverity = 'warning' | 'critical' | 'trigger' | 'info';
+/** The notification severities: one SNS topic each. */
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** An alarm's level: a notification severity, or a rollback trigger (which notifies critical). */
+export type AlarmSeverity = Severity | 'trigger';
 
 export interface AlarmWindow {
   readonly periodSeconds: number;

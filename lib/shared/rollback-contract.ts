@@ -68,8 +68,8 @@ export interface EnvironmentState {
   readonly flagDeployment?: { readonly number: number; readonly state: string; readonly version: string };
 }
 
-export const ROLLBACK_STEPS = ['traffic', 'flags', 'latch', 'verify', 'report'] as const;
-export type RollbackStepName = (typeof ROLLBACK_STEPS)[number];
+/** The steps, in the order the function runs them. */
+export type RollbackStepName = 'traffic' | 'flags' | 'latch' | 'verify' | 'report';
 
 export interface RollbackStep {
   readonly step: RollbackStepName;

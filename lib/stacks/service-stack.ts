@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -18,7 +18,6 @@ import { WeightedFargateService } from '../constructs/weighted-fargate-service';
 import { SLOT_NAMES } from '../shared/environment-names';
 import { METRICS_NAMESPACE } from '../shared/metrics-contract';
 import { addDeployParameters } from './deploy-parameters';
-import { Fn } from 'aws-cdk-lib';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -58,11 +57,13 @@ export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
     const { config } = props;
+    const latch = latchParameterName(config.name);
+    const flagDocument = buildFlagDocument(config.flags.initialValues);
 
     const parameters = addDeployParameters(this, {
       trafficPercent: config.defaultTrafficPercent,
       imageTag: config.container.initialImageTag,
-      latchParameterName: latchParameterName(config.name),
+      latchParameterName: latch,
     });
 
     this.service = new WeightedFargateService(this, 'Mcp', {
@@ -104,8 +105,8 @@ export class ServiceStack extends Stack {
       // While the latch is set, every deploy keeps the rollback flags off (DESIGN.md D2).
       documentOverride: Fn.conditionIf(
         parameters.latched.logicalId,
-        serializeFlagDocument(rolledBackDocument(buildFlagDocument(config.flags.initialValues), config.flags.rollbackFlags)),
-        serializeFlagDocument(buildFlagDocument(config.flags.initialValues)),
+        serializeFlagDocument(rolledBackDocument(flagDocument, config.flags.rollbackFlags)),
+        serializeFlagDocument(flagDocument),
       ).toString(),
     });
     for (const slot of SLOT_NAMES) this.flags.addAgentTo(this.service.slots[slot]);
@@ -129,7 +130,7 @@ export class ServiceStack extends Stack {
       flags: this.flags,
       rollbackFlags: config.flags.rollbackFlags,
       triggers: this.alarms.triggers,
-      latchParameterName: latchParameterName(config.name),
+      latchParameterName: latch,
       criticalTopic: this.notifications.topics.critical,
       logRetention: config.logRetentionDays as logs.RetentionDays,
     });
@@ -157,7 +158,7 @@ export class ServiceStack extends Stack {
       flagsGradualStrategyId: flags.gradualStrategy.deploymentStrategyId,
       flagsImmediateStrategyId: flags.immediateStrategy.deploymentStrategyId,
       rollbackFunctionName: this.rollback.function.functionName,
-      latchParameterName: latchParameterName(config.name),
+      latchParameterName: latch,
       criticalTopicArn: notifications.topics.critical.topicArn,
       warningTopicArn: notifications.topics.warning.topicArn,
       infoTopicArn: notifications.topics.info.topicArn,
