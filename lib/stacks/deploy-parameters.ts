@@ -2,19 +2,10 @@ import { CfnCondition, CfnMapping, CfnParameter, Fn, Token, type Stack } from 'a
 import { LATCH_CLEAR } from '../shared/rollback-contract';
 import { allTrafficPercents, trafficWeights, type TrafficWeights } from '../shared/traffic-weights';
 import type { SlotName } from '../shared/environment-names';
-
-/** Logical ids of the deploy-time parameters; `cdk deploy --parameters` and the CLI use these names. */
-export const PARAMETER_NAMES = {
-  canaryTraffic: 'CanaryTraffic',
-  stableImageTag: 'StableImageTag',
-  canaryImageTag: 'CanaryImageTag',
-  rollbackLatch: 'RollbackLatch',
-} as const;
+import { IMAGE_TAG_PATTERN, PARAMETER_NAMES } from '../shared/stack-contract';
 
 /** The condition that is true while the rollback latch is set. */
 export const LATCHED_CONDITION = 'IsRolledBack';
-
-const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
 
 export interface DeployParameters {
   readonly canaryTraffic: CfnParameter;

@@ -17,33 +17,12 @@ import { latchParameterName } from '../shared/rollback-contract';
 import { WeightedFargateService } from '../constructs/weighted-fargate-service';
 import { SLOT_NAMES } from '../shared/environment-names';
 import { METRICS_NAMESPACE } from '../shared/metrics-contract';
+import { SERVICE_OUTPUTS } from '../shared/stack-contract';
 import { addDeployParameters } from './deploy-parameters';
 
 export interface ServiceStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
-
-/** Output keys the operator CLI reads to find this environment's resources. */
-export const SERVICE_OUTPUTS = {
-  loadBalancerDnsName: 'LoadBalancerDnsName',
-  listenerArn: 'ListenerArn',
-  trafficRuleArn: 'TrafficRuleArn',
-  clusterName: 'ClusterName',
-  stableServiceName: 'StableServiceName',
-  canaryServiceName: 'CanaryServiceName',
-  stableTargetGroupArn: 'StableTargetGroupArn',
-  canaryTargetGroupArn: 'CanaryTargetGroupArn',
-  flagsApplicationId: 'FlagsApplicationId',
-  flagsEnvironmentId: 'FlagsEnvironmentId',
-  flagsProfileId: 'FlagsProfileId',
-  flagsGradualStrategyId: 'FlagsGradualStrategyId',
-  flagsImmediateStrategyId: 'FlagsImmediateStrategyId',
-  rollbackFunctionName: 'RollbackFunctionName',
-  latchParameterName: 'LatchParameterName',
-  criticalTopicArn: 'CriticalTopicArn',
-  warningTopicArn: 'WarningTopicArn',
-  infoTopicArn: 'InfoTopicArn',
-} as const;
 
 /** One environment's MCP service: network, the weighted Fargate service and its deploy parameters. */
 export class ServiceStack extends Stack {
