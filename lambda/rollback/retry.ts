@@ -1,21 +1,4 @@
-/** Error names AWS services use for throttling (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html). */
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'SlowDown',
-  'PriorRequestNotComplete',
-]);
-
-export function isThrottling(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const meta = error as Error & { $retryable?: { throttling?: boolean } };
-  return THROTTLING.has(error.name) || meta.$retryable?.throttling === true;
-}
+import { isThrottling } from '../../lib/shared/aws-errors';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */

@@ -1,19 +1,17 @@
 import {
   CreateHostedConfigurationVersionCommand,
-  GetHostedConfigurationVersionCommand,
   ListDeploymentsCommand,
   StartDeploymentCommand,
   StopDeploymentCommand,
   type AppConfigClient,
   type DeploymentSummary,
 } from '@aws-sdk/client-appconfig';
-import { DescribeRulesCommand, ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import {
   flagValuesOf,
-  parseFlagDocument,
   rolledBackDocument,
   serializeFlagDocument,
   type FlagDocument,
@@ -31,6 +29,9 @@ import {
 import type { RollbackConfig } from './config';
 import type { RollbackRequest } from './events';
 import { withThrottlingRetry } from './retry';
+import { describeError } from '../../lib/shared/aws-errors';
+import { DEPLOYMENT_IN_PROGRESS, readFlagDeployments } from '../../lib/shared/flag-deployments';
+import { readLiveWeights } from '../../lib/shared/live-weights';
 
 export interface Clients {
   readonly elb: ElasticLoadBalancingV2Client;
@@ -58,11 +59,6 @@ export interface Dependencies {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
 }
-
-/** Deployment states in which AppConfig is still changing targets; a new deployment must wait. */
-const IN_PROGRESS = new Set(['DEPLOYING', 'BAKING', 'VALIDATING', 'ROLLING_BACK']);
-/** States whose version the agents do not end up with. */
-const NOT_APPLIED = new Set(['ROLLED_BACK', 'REVERTED']);
 
 export class RollbackFailed extends Error {
   constructor(readonly result: RollbackResult) {
@@ -260,36 +256,12 @@ interface ReadState {
 /** The live weights, latch and flags (from the newest deployment AppConfig did not roll back). */
 async function readState(deps: Dependencies, call: Call): Promise<ReadState> {
   const { config, clients } = deps;
-  const rules = await call('DescribeRules', () => clients.elb.send(new DescribeRulesCommand({ RuleArns: [config.trafficRuleArn] })));
-  const groups = rules.Rules?.[0]?.Actions?.find((a) => a.Type === 'forward')?.ForwardConfig?.TargetGroups ?? [];
-  const weightOf = (arn: string) => groups.find((g) => g.TargetGroupArn === arn)?.Weight ?? 0;
-  const weights = { stable: weightOf(config.targetGroupArns.stable), canary: weightOf(config.targetGroupArns.canary) };
+  const weights = await readLiveWeights(clients.elb, config.trafficRuleArn, config.targetGroupArns, call);
 
   const parameter = await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: config.latchParameter })));
   const latch = parseLatch(parameter.Parameter?.Value ?? '');
 
-  const deployments = await call('ListDeployments', () =>
-    clients.appconfig.send(
-      new ListDeploymentsCommand({ ApplicationId: config.appConfig.applicationId, EnvironmentId: config.appConfig.environmentId, MaxResults: 10 }),
-    ),
-  );
-  const items = deployments.Items ?? [];
-  const newest = items[0];
-  const inProgress = items.find((d) => IN_PROGRESS.has(d.State ?? ''));
-  const applied = items.find((d) => !NOT_APPLIED.has(d.State ?? ''));
-  let document: FlagDocument | undefined;
-  if (applied?.ConfigurationVersion) {
-    const version = await call('GetHostedConfigurationVersion', () =>
-      clients.appconfig.send(
-        new GetHostedConfigurationVersionCommand({
-          ApplicationId: config.appConfig.applicationId,
-          ConfigurationProfileId: config.appConfig.profileId,
-          VersionNumber: Number(applied.ConfigurationVersion),
-        }),
-      ),
-    );
-    document = parseFlagDocument(new TextDecoder().decode(version.Content));
-  }
+  const { newest, inProgress, document } = await readFlagDeployments(clients.appconfig, config.appConfig, call);
   return {
     state: {
       weights,
@@ -339,7 +311,7 @@ async function startImmediateDeployment(deps: Dependencies, call: Call, version:
     const list = await call('ListDeployments', () =>
       deps.clients.appconfig.send(new ListDeploymentsCommand({ ApplicationId: applicationId, EnvironmentId: environmentId, MaxResults: 10 })),
     );
-    const running = (list.Items ?? []).find((d) => IN_PROGRESS.has(d.State ?? ''));
+    const running = (list.Items ?? []).find((d) => DEPLOYMENT_IN_PROGRESS.has(d.State ?? ''));
     if (running?.DeploymentNumber !== undefined) await stopDeployment(deps, call, running.DeploymentNumber);
     return (await start()).DeploymentNumber ?? 0;
   }
@@ -377,8 +349,4 @@ async function report(deps: Dependencies, call: Call, result: RollbackResult): P
       }),
     ),
   );
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
