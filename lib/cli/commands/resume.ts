@@ -1,0 +1,108 @@
+/**
+ * `resume --confirm`: ends a rollback. Order matters (DESIGN.md D2):
+ * 1. while the latch still holds the weights at stable 100 / canary 0, re-apply the deployed
+ *    template with CanaryTraffic=0 (UpdateStack, UsePreviousTemplate), so no later deploy can
+ *    bring back the canary share that was live before the rollback;
+ * 2. only then set the latch to `clear`.
+ * Stopped between the two, the environment stays latched and safe; running resume again finishes.
+ */
+import { UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { LATCH_CLEAR } from '../../shared/rollback-contract';
+import { PARAMETER_NAMES } from '../../shared/stack-contract';
+import type { CommandContext } from '../context';
+import { CliError, EXIT_CODES, Interrupted, Refusal } from '../errors';
+import { describeLatch } from '../latch-text';
+import { aws, isPagingAlarm, readAlarms, readLatch } from '../live-state';
+import type { CommandResult } from '../output';
+import { assertStackIdle, describeServiceStack, waitForStack } from '../service-stack';
+
+export async function resume(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
+  const confirm = options.confirm === true;
+  const stack = await describeServiceStack(ctx);
+  assertStackIdle(stack);
+  const latch = await readLatch(ctx, stack);
+  if (!latch.latched) {
+    return {
+      exitCode: EXIT_CODES.ok,
+      summary: [`${ctx.environment} is not rolled back (latch clear): nothing to resume.`],
+      data: { changed: false, latch: 'clear' },
+    };
+  }
+  const firing = (await readAlarms(ctx, 'ALARM')).filter((a) => isPagingAlarm(a.name));
+  if (firing.length > 0) {
+    throw new Refusal(
+      `critical or trigger alarm(s) still in ALARM: ${firing.map((a) => a.name).join(', ')}; resuming now would leave a failing service unguarded`,
+      `Fix the cause and wait for those alarms to return to OK (npx mcp-rollout status --environment ${ctx.environment}), then resume.`,
+    );
+  }
+
+  const pinTraffic = stack.parameters.canaryTraffic !== 0;
+  const plan = [
+    pinTraffic
+      ? `1. update ${stack.name} with its deployed template and ${PARAMETER_NAMES.canaryTraffic} ${stack.parameters.canaryTraffic} -> 0 (the latch keeps the live weights at stable 100 / canary 0 meanwhile)`
+      : `1. ${PARAMETER_NAMES.canaryTraffic} is already 0: no stack update needed`,
+    `2. set ${stack.outputs.latchParameterName} to "${LATCH_CLEAR}" (now ${describeLatch(latch)})`,
+    `Afterwards the canary gets 0 % and the rollback flags stay off until the next deploy, which restores the configured flag values (gradual strategy).`,
+  ];
+  if (!confirm) {
+    return {
+      exitCode: EXIT_CODES.refused,
+      summary: [`Not confirmed: nothing changed. Resuming ${ctx.environment} would:`, ...plan, `Run again with --confirm: npx mcp-rollout resume --environment ${ctx.environment} --confirm`],
+      data: { confirmed: false, plan },
+    };
+  }
+
+  if (pinTraffic) {
+    if (ctx.signal.aborted) throw new Interrupted();
+    ctx.report.say(`Updating ${stack.name}: ${PARAMETER_NAMES.canaryTraffic}=0, deployed template, every other parameter unchanged...`);
+    await aws(`updating stack ${stack.name} (cloudformation:UpdateStack)`, () =>
+      ctx.clients.cloudformation.send(
+        new UpdateStackCommand({
+          StackName: stack.name,
+          UsePreviousTemplate: true,
+          Parameters: stack.parameterKeys.map((key) =>
+            key === PARAMETER_NAMES.canaryTraffic ? { ParameterKey: key, ParameterValue: '0' } : { ParameterKey: key, UsePreviousValue: true },
+          ),
+          Capabilities: [...stack.capabilities],
+          ...(stack.roleArn ? { RoleARN: stack.roleArn } : {}),
+        }),
+      ),
+    );
+    let after;
+    try {
+      after = await waitForStack(ctx, 'pinning the canary at 0 %');
+    } catch (error) {
+      if (error instanceof Interrupted) {
+        throw new Interrupted(`CloudFormation finishes the update of ${stack.name} on its own; the latch is still set, so the environment stays safe. Run resume again to finish.`);
+      }
+      throw error;
+    }
+    if (after.status !== 'UPDATE_COMPLETE' || after.parameters.canaryTraffic !== 0) {
+      throw new CliError(
+        `the update of ${stack.name} ended ${after.status} with ${PARAMETER_NAMES.canaryTraffic}=${after.parameters.canaryTraffic}; the latch was left set, so the environment stays rolled back`,
+        `Read the stack's events in the CloudFormation console, fix the cause, then run resume again.`,
+      );
+    }
+    ctx.report.say(`${stack.name} is ${after.status} with ${PARAMETER_NAMES.canaryTraffic}=0.`);
+  }
+
+  if (ctx.signal.aborted) {
+    throw new Interrupted(`${PARAMETER_NAMES.canaryTraffic} is 0 but the latch is still set; run resume again to clear it.`);
+  }
+  await aws(`clearing the latch ${stack.outputs.latchParameterName} (ssm:PutParameter)`, () =>
+    ctx.clients.ssm.send(new PutParameterCommand({ Name: stack.outputs.latchParameterName, Value: LATCH_CLEAR, Overwrite: true })),
+  );
+  const now = await readLatch(ctx, stack);
+  if (now.latched) {
+    throw new CliError(`the latch still reads ${describeLatch(now)} after it was cleared`, 'Another rollback may have happened meanwhile: run npx mcp-rollout status.');
+  }
+  return {
+    exitCode: EXIT_CODES.ok,
+    summary: [
+      `Resumed ${ctx.environment}: latch clear, canary at 0 %. The rollback flags stay off until the next deploy restores the configured values.`,
+      `Next: npx mcp-rollout deploy --environment ${ctx.environment} --traffic 10 --canary-image <fixed tag>`,
+    ],
+    data: { confirmed: true, changed: true, pinnedTraffic: pinTraffic, latch: 'clear', previousLatch: latch },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * `status`: the seed's health check and verify-rollback in one read-only view. Exit 1 when
+ * something needs a person: a critical or trigger alarm in ALARM, live weights that disagree with
+ * the stack and latch, or a slot that gets traffic without a healthy target.
+ */
+import { flagValuesOf, FLAG_NAMES } from '../../shared/feature-flags';
+import { SLOT_NAMES } from '../../shared/environment-names';
+import { trafficWeights } from '../../shared/traffic-weights';
+import type { CommandContext } from '../context';
+import { EXIT_CODES } from '../errors';
+import { describeLatch } from '../latch-text';
+import { isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
+import { table, type CommandResult } from '../output';
+import { describeServiceStack } from '../service-stack';
+
+export async function status(ctx: CommandContext): Promise<CommandResult> {
+  const stack = await describeServiceStack(ctx);
+  const [weights, latch, flags, alarms, health, services, lastRollback] = await Promise.all([
+    readWeights(ctx, stack),
+    readLatch(ctx, stack),
+    readFlags(ctx, stack),
+    readAlarms(ctx),
+    readTargetHealth(ctx, stack),
+    readServices(ctx, stack),
+    readLastRollback(ctx, stack),
+  ]);
+
+  const attention: string[] = [];
+  const expected = latch.latched ? trafficWeights(0) : trafficWeights(stack.parameters.canaryTraffic);
+  if (weights.stable !== expected.stable || weights.canary !== expected.canary) {
+    attention.push(
+      `live weights stable ${weights.stable} / canary ${weights.canary} differ from the expected stable ${expected.stable} / canary ${expected.canary} (${latch.latched ? 'latch set' : `CanaryTraffic ${stack.parameters.canaryTraffic}`})`,
+    );
+  }
+  const firing = alarms.filter((a) => a.state === 'ALARM' && isPagingAlarm(a.name));
+  for (const a of firing) attention.push(`${a.name} is in ALARM`);
+  for (const slot of SLOT_NAMES) {
+    if (weights[slot] > 0 && health[slot].healthy === 0) attention.push(`${slot} gets ${weights[slot]} % of traffic but has no healthy target`);
+  }
+
+  const values = flags.document ? flagValuesOf(flags.document) : undefined;
+  const deployment = (d: typeof flags.newest) => (d ? `#${d.DeploymentNumber ?? '?'} ${d.State ?? 'UNKNOWN'} (version ${d.ConfigurationVersion ?? '?'}, ${Math.round(d.PercentageComplete ?? 0)} %)` : 'none');
+  const alarmCounts = alarms.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.state]: (acc[a.state] ?? 0) + 1 }), {});
+  const notOk = alarms.filter((a) => a.state !== 'OK');
+
+  const summary = [
+    `${ctx.environment}: ${stack.name} ${stack.status}, CanaryTraffic ${stack.parameters.canaryTraffic}, images stable ${stack.parameters.stableImageTag} / canary ${stack.parameters.canaryImageTag}`,
+    `latch: ${describeLatch(latch)}`,
+    '',
+    ...table([
+      ['slot', 'weight', 'targets healthy', 'tasks running/desired', 'ECS rollout'],
+      ...SLOT_NAMES.map((slot) => [
+        slot,
+        `${weights[slot]} %`,
+        `${health[slot].healthy}/${health[slot].total}`,
+        `${services[slot].running}/${services[slot].desired}`,
+        services[slot].rollout,
+      ]),
+    ]),
+    '',
+    `flags: applied deployment ${deployment(flags.applied)}${flags.inProgress && flags.inProgress !== flags.applied ? `; in progress ${deployment(flags.inProgress)}` : ''}`,
+    ...FLAG_NAMES.map((name) => `  ${name.padEnd(28)} ${values ? (values[name] ? 'on' : 'off') : 'unknown'}${ctx.config.flags.rollbackFlags.includes(name) ? '   (rollback flag)' : ''}`),
+    '',
+    `alarms: ${Object.entries(alarmCounts).map(([state, n]) => `${n} ${state}`).join(', ') || 'none found'}`,
+    ...notOk.map((a) => `  ${a.state.padEnd(17)} ${a.name}`),
+    '',
+    `last rollback: ${
+      lastRollback
+        ? `${lastRollback.record ? `by ${lastRollback.record.requestedBy} at ${lastRollback.record.time}: ${lastRollback.record.reason}` : lastRollback.raw}${lastRollback.clearedAt ? `; resumed at ${lastRollback.clearedAt.toISOString()}${lastRollback.clearedBy ? ` by ${lastRollback.clearedBy}` : ''}` : ' (in force)'}`
+        : 'none in the latch history'
+    }`,
+    '',
+    ...(attention.length > 0 ? ['NEEDS ATTENTION:', ...attention.map((a) => `  - ${a}`)] : ['healthy: nothing needs attention']),
+  ];
+  return {
+    exitCode: attention.length > 0 ? EXIT_CODES.failed : EXIT_CODES.ok,
+    summary,
+    data: {
+      stack: { name: stack.name, status: stack.status, parameters: stack.parameters },
+      weights,
+      latch,
+      flags: {
+        values: values ?? null,
+        applied: flags.applied ?? null,
+        inProgress: flags.inProgress ?? null,
+        rollbackFlags: ctx.config.flags.rollbackFlags,
+      },
+      alarms,
+      targets: health,
+      services,
+      lastRollback: lastRollback ?? null,
+      attention,
+    },
+  };
+}

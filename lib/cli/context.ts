@@ -1,0 +1,81 @@
+/**
+ * What a command runs with. Everything that touches the world is injected, so tests drive the
+ * commands with mocked AWS clients, a fake clock and a captured terminal.
+ */
+import type { AppConfigClient } from '@aws-sdk/client-appconfig';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { EnvironmentConfig } from '../config/schema';
+import type { EnvironmentName } from '../shared/environment-names';
+import type { Reporter } from './output';
+
+export interface Clients {
+  readonly cloudformation: CloudFormationClient;
+  readonly ssm: SSMClient;
+  readonly elb: ElasticLoadBalancingV2Client;
+  readonly ecs: ECSClient;
+  readonly appconfig: AppConfigClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly lambda: LambdaClient;
+  readonly events: EventBridgeClient;
+}
+
+export interface Terminal {
+  /** Writes a line to standard output. */
+  stdout(line: string): void;
+  /** Writes raw text to standard error (progress redraws use `\r`). */
+  stderr(text: string): void;
+  /** Standard error is a terminal: progress redraws one line instead of printing many. */
+  readonly interactive: boolean;
+}
+
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms`, or rejects with Interrupted when the signal aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface ToolkitDeployRequest {
+  /** The `cdk deploy` selector (`Production/Service`). */
+  readonly selector: string;
+  /** The CloudFormation stack name that qualifies each parameter (`Production-Service`). */
+  readonly stackName: string;
+  /** Only the parameters that change; the toolkit keeps the previous value of the others. */
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+/** The CDK toolkit: `cdk deploy` of one stack with some parameters. */
+export interface Toolkit {
+  /** Resolves with the toolkit's exit code. */
+  deploy(request: ToolkitDeployRequest, signal: AbortSignal): Promise<number>;
+}
+
+/** Everything the CLI needs from outside; `bin/mcp-rollout.ts` builds the real one. */
+export interface CliDeps {
+  readonly clients: (region: string | undefined) => Clients;
+  readonly terminal: Terminal;
+  readonly clock: Clock;
+  readonly toolkit: Toolkit;
+  readonly environments: Readonly<Record<EnvironmentName, EnvironmentConfig>>;
+  /** Who runs the command, for events, latch records and reasons. */
+  readonly user: string;
+  /** Aborted by Ctrl-C. */
+  readonly signal: AbortSignal;
+}
+
+/** What one command run sees. */
+export interface CommandContext {
+  readonly environment: EnvironmentName;
+  readonly config: EnvironmentConfig;
+  readonly clients: Clients;
+  readonly report: Reporter;
+  readonly clock: Clock;
+  readonly toolkit: Toolkit;
+  readonly user: string;
+  readonly signal: AbortSignal;
+}
