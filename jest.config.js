@@ -3,6 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/helpers/quiet-sdk.ts'],
   transform: {
     // tsconfig's isolatedModules makes ts-jest transpile only; `npm test` type-checks once with tsc.
     '^.+\\.tsx?$': ['ts-jest', {}],

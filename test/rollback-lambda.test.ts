@@ -12,7 +12,8 @@ import { DescribeRulesCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand }
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
+import { mockClient } from 'aws-sdk-client-mock';
+import { sent } from './helpers/aws-mocks';
 import { readConfig } from '../lambda/rollback/config';
 import { performRollback, RollbackFailed, type Dependencies } from '../lambda/rollback/rollback';
 import { parseRollbackEvent, RejectedInput } from '../lambda/rollback/events';
@@ -54,12 +55,6 @@ const ssm = mockClient(SSMClient);
 const sns = mockClient(SNSClient);
 const events = mockClient(EventBridgeClient);
 const ALL = [elb, appconfig, ssm, sns, events] as const;
-
-/** Each call a mocked client received, in order, as [command name, input]. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the stubs of different clients share no input type
-function sent(stub: AwsStub<any, any, any>): [string, unknown][] {
-  return stub.calls().map((c) => [c.args[0].constructor.name, c.args[0].input]);
-}
 
 const rules = (stable: number, canary: number) => ({
   Rules: [{ RuleArn: RULE, Actions: [{ Type: 'forward' as const, ForwardConfig: { TargetGroups: [{ TargetGroupArn: STABLE_TG, Weight: stable }, { TargetGroupArn: CANARY_TG, Weight: canary }] } }] }],
