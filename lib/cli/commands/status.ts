@@ -13,6 +13,9 @@ import { isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, read
 import { table, type CommandResult } from '../output';
 import { describeServiceStack } from '../service-stack';
 
+/** Alarm states, most urgent first. */
+const ALARM_STATES = ['ALARM', 'INSUFFICIENT_DATA', 'OK'] as const;
+
 export async function status(ctx: CommandContext): Promise<CommandResult> {
   const stack = await describeServiceStack(ctx);
   const [weights, latch, flags, alarms, health, services, lastRollback] = await Promise.all([
@@ -40,7 +43,7 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
 
   const values = flags.document ? flagValuesOf(flags.document) : undefined;
   const deployment = (d: typeof flags.newest) => (d ? `#${d.DeploymentNumber ?? '?'} ${d.State ?? 'UNKNOWN'} (version ${d.ConfigurationVersion ?? '?'}, ${Math.round(d.PercentageComplete ?? 0)} %)` : 'none');
-  const alarmCounts = alarms.reduce<Record<string, number>>((acc, a) => ({ ...acc, [a.state]: (acc[a.state] ?? 0) + 1 }), {});
+  const alarmCounts = ALARM_STATES.map((state) => [state, alarms.filter((a) => a.state === state).length] as const).filter(([, n]) => n > 0);
   const notOk = alarms.filter((a) => a.state !== 'OK');
 
   const summary = [
@@ -59,9 +62,11 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     ]),
     '',
     `flags: applied deployment ${deployment(flags.applied)}${flags.inProgress && flags.inProgress !== flags.applied ? `; in progress ${deployment(flags.inProgress)}` : ''}`,
-    ...FLAG_NAMES.map((name) => `  ${name.padEnd(28)} ${values ? (values[name] ? 'on' : 'off') : 'unknown'}${ctx.config.flags.rollbackFlags.includes(name) ? '   (rollback flag)' : ''}`),
+    ...FLAG_NAMES.map((name) =>
+      `  ${name.padEnd(28)} ${(values ? (values[name] ? 'on' : 'off') : 'unknown').padEnd(4)} ${ctx.config.flags.rollbackFlags.includes(name) ? '(rollback flag)' : ''}`.trimEnd(),
+    ),
     '',
-    `alarms: ${Object.entries(alarmCounts).map(([state, n]) => `${n} ${state}`).join(', ') || 'none found'}`,
+    `alarms: ${alarmCounts.map(([state, n]) => `${n} ${state}`).join(', ') || 'none found'}`,
     ...notOk.map((a) => `  ${a.state.padEnd(17)} ${a.name}`),
     '',
     `last rollback: ${
