@@ -83,7 +83,7 @@ export async function drill(ctx: CommandContext, options: Options): Promise<Comm
     `Drill on ${ctx.environment}: ${kept ? `safe in ${formatDuration(safeMs)}, within the 5-minute promise` : 'the 5-minute promise was NOT kept'}.`,
     ...table([
       ['time', 'event', `budget (README "Time to safe")`],
-      ['+0 ms', `${alarm} forced into ALARM`, ''],
+      ['+0 ms', 'trigger alarm forced into ALARM (SetAlarmState)', ''],
       [at(timeline.trafficOnStableMs), 'all traffic on stable (canary weight 0)', `${TIME_TO_SAFE.trafficOnStableSeconds} s: ${verdict(timeline.trafficOnStableMs, TIME_TO_SAFE.trafficOnStableSeconds)}`],
       [at(timeline.latchSetMs), 'latch set', ''],
       [
@@ -93,7 +93,7 @@ export async function drill(ctx: CommandContext, options: Options): Promise<Comm
       ],
       [at(everyTaskMs), `every task has the flags off (+ one agent poll, ${formatDuration(pollMs)})`, `${TIME_TO_SAFE.flagsOffEverywhereSeconds} s: ${verdict(everyTaskMs, TIME_TO_SAFE.flagsOffEverywhereSeconds)}`],
     ]),
-    `${ctx.environment} stays rolled back, as after a real incident. ${alarm} returns to its real state at its next evaluation.`,
+    `${timeline.last.latchSet ? `${ctx.environment} stays rolled back, as after a real incident.` : `${ctx.environment} was not latched.`} ${alarm} returns to its real state at its next evaluation.`,
     timeline.last.trafficOnStable
       ? `Next: npx mcp-rollout resume --environment ${ctx.environment} --confirm`
       : `Next: the canary still gets ${timeline.last.weights.canary} %: roll back by hand now (npx mcp-rollout rollback --environment ${ctx.environment} --confirm), then read the function's logs (/aws/lambda/${functionName}).`,
