@@ -25,7 +25,7 @@ const o = outputsFor('production');
 const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as never;
 const decoded = (input: unknown) => JSON.parse(new TextDecoder().decode((input as { Payload: Uint8Array }).Payload)) as unknown;
 
-const BEFORE = { weights: { stable: 90, canary: 10 }, latch: { latched: false }, flags: {} };
+const BEFORE = { weights: { stable: 90, canary: 10 }, latch: { latched: false as const }, flags: {} };
 const ROLLED_BACK: RollbackResult = {
   outcome: 'rolled_back',
   environment: 'production',

@@ -5,6 +5,7 @@ import {
   SEED_THRESHOLDS,
   alarmName,
   infoEventProblems,
+  kpiLevel,
   resolveThresholds,
   thresholdProblems,
   triggerWindow,
@@ -85,5 +86,21 @@ describe('info event schemas', () => {
       'traffic_percentage_changed.canaryPercent: must be an integer from 0 to 100, got 140',
       'traffic_percentage_changed.previousPercent: must be an integer from 0 to 100, got -1',
     ]);
+  });
+});
+
+describe('kpiLevel', () => {
+  test.each([
+    ['llmSuccessRate', 95, 'ok'],
+    ['llmSuccessRate', 94.9, 'below-target'],
+    ['llmSuccessRate', 89.9, 'warning'],
+    ['llmSuccessRate', 84.9, 'critical'],
+    ['responseTimeP95', 100, 'ok'],
+    ['responseTimeP95', 151, 'warning'],
+    ['responseTimeP95', 301, 'critical'],
+    ['availability', 99.5, 'below-target'],
+    ['availability', 98.9, 'critical'],
+  ] as const)('%s at %d is %s, compared in the direction the KPI is healthy', (id, value, level) => {
+    expect(kpiLevel(id, value, SEED_THRESHOLDS[id])).toBe(level);
   });
 });

@@ -2,6 +2,8 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { synthesize } from './helpers/app';
 import { testConfig } from './helpers/config';
 import { dependsOn, evaluate, logicalIdOf, resourceOf } from './helpers/template';
+import { percentOption } from '../lib/cli/option-values';
+import { IMAGE_TAG_PATTERN, SERVICE_OUTPUTS, serviceStackName, serviceStackSelector } from '../lib/shared/stack-contract';
 
 // Two configurations, each synthesized once: the default (HTTPS, region-agnostic) and a staging
 // that serves plain HTTP in a fixed region.
@@ -365,5 +367,30 @@ describe('plain HTTP staging', () => {
         { CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80, IpProtocol: 'tcp', Description: 'Allow from anyone on port 80' },
       ],
     });
+  });
+});
+
+describe('the stack contract the operator CLI reads', () => {
+  test.each(['staging', 'production'] as const)('%s: stack name, cdk selector and every output the CLI needs', (env) => {
+    const stack = defaults.rollout.stages[env].serviceStack;
+    expect(stack.stackName).toBe(serviceStackName(env));
+    expect(stack.node.path).toBe(serviceStackSelector(env));
+    expect(Object.keys(defaults.service[env].toJSON().Outputs).sort()).toEqual(Object.values(SERVICE_OUTPUTS).sort());
+  });
+
+  test("the CLI's --canary-image and --traffic checks accept exactly what the template's parameters allow", () => {
+    const parameters = production.toJSON().Parameters;
+    expect(parameters.CanaryImageTag.AllowedPattern).toBe(IMAGE_TAG_PATTERN);
+    expect(parameters.StableImageTag.AllowedPattern).toBe(IMAGE_TAG_PATTERN);
+    const trafficPattern = new RegExp(parameters.CanaryTraffic.AllowedPattern);
+    for (const value of ['0', '7', '10', '50', '100', '101', '010', '10.5', '-1', '1e1', '']) {
+      let accepted = true;
+      try {
+        percentOption('traffic', value);
+      } catch {
+        accepted = false;
+      }
+      expect([value, accepted]).toEqual([value, trafficPattern.test(value)]);
+    }
   });
 });

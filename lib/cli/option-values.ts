@@ -1,5 +1,5 @@
 /** Option values, validated with messages that name the option, the value and what is allowed. */
-import { IMAGE_TAG_PATTERN } from '../shared/stack-contract';
+import { CANARY_TRAFFIC_PATTERN, IMAGE_TAG_PATTERN } from '../shared/stack-contract';
 import { UsageError } from './errors';
 
 type Options = Readonly<Record<string, string | boolean | undefined>>;
@@ -15,9 +15,9 @@ export function requiredString(options: Options, name: string, what: string): st
   return value;
 }
 
-/** An integer percent 0 to 100, written as digits only (no "10.5", no "1e1"). */
+/** An integer percent 0 to 100, as the template's CanaryTraffic accepts it (no "10.5", "1e1" or "010"). */
 export function percentOption(name: string, value: string): number {
-  if (!/^\d{1,3}$/.test(value) || Number(value) > 100) {
+  if (!new RegExp(CANARY_TRAFFIC_PATTERN).test(value)) {
     throw new UsageError(`--${name} must be an integer from 0 to 100, got ${JSON.stringify(value)}`);
   }
   return Number(value);

@@ -14,6 +14,9 @@ export const PARAMETER_NAMES = {
   rollbackLatch: 'RollbackLatch',
 } as const;
 
+/** The canary percents the template accepts: the integers 0 to 100, digits only, no leading zero. */
+export const CANARY_TRAFFIC_PATTERN = '^(100|[1-9]?[0-9])$';
+
 /** The image tags the template accepts (the `AllowedPattern` of both tag parameters). */
 export const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
 

@@ -2,7 +2,7 @@ import { CfnCondition, CfnMapping, CfnParameter, Fn, Token, type Stack } from 'a
 import { LATCH_CLEAR } from '../shared/rollback-contract';
 import { allTrafficPercents, trafficWeights, type TrafficWeights } from '../shared/traffic-weights';
 import type { SlotName } from '../shared/environment-names';
-import { IMAGE_TAG_PATTERN, PARAMETER_NAMES } from '../shared/stack-contract';
+import { CANARY_TRAFFIC_PATTERN, IMAGE_TAG_PATTERN, PARAMETER_NAMES } from '../shared/stack-contract';
 
 /** The condition that is true while the rollback latch is set. */
 export const LATCHED_CONDITION = 'IsRolledBack';
@@ -34,7 +34,7 @@ export function addDeployParameters(stack: Stack, defaults: DeployParameterDefau
   const canaryTraffic = new CfnParameter(stack, PARAMETER_NAMES.canaryTraffic, {
     type: 'String',
     default: String(defaults.trafficPercent),
-    allowedPattern: '^(100|[1-9]?[0-9])$',
+    allowedPattern: CANARY_TRAFFIC_PATTERN,
     constraintDescription: 'CanaryTraffic must be an integer from 0 to 100',
     description: 'Percent of requests the canary slot gets (0 to 100); stable gets the rest.',
   });
