@@ -92,13 +92,13 @@ describe('info event schemas', () => {
 describe('kpiLevel', () => {
   test.each([
     ['llmSuccessRate', 95, 'ok'],
-    ['llmSuccessRate', 94.9, 'below-target'],
+    ['llmSuccessRate', 94.9, 'off-target'],
     ['llmSuccessRate', 89.9, 'warning'],
     ['llmSuccessRate', 84.9, 'critical'],
     ['responseTimeP95', 100, 'ok'],
     ['responseTimeP95', 151, 'warning'],
     ['responseTimeP95', 301, 'critical'],
-    ['availability', 99.5, 'below-target'],
+    ['availability', 99.5, 'off-target'],
     ['availability', 98.9, 'critical'],
   ] as const)('%s at %d is %s, compared in the direction the KPI is healthy', (id, value, level) => {
     expect(kpiLevel(id, value, SEED_THRESHOLDS[id])).toBe(level);

@@ -387,7 +387,7 @@ export function infoEventProblems<T extends InfoEventDetailType>(type: T, detail
 export const PHASE_BAKE_MINUTES: Readonly<Record<number, number>> = { 10: 30, 50: 60 };
 
 /** The level a KPI value reaches: the worst threshold it breaches, or `ok` when it meets none. */
-export type KpiLevel = 'ok' | 'below-target' | 'warning' | 'critical';
+export type KpiLevel = 'ok' | 'off-target' | 'warning' | 'critical';
 
 /** Compares a KPI value with its thresholds in the direction the KPI is healthy. */
 export function kpiLevel(id: KpiId, value: number, thresholds: KpiThresholds): KpiLevel {
@@ -395,5 +395,5 @@ export function kpiLevel(id: KpiId, value: number, thresholds: KpiThresholds): K
   if (worse(thresholds.critical)) return 'critical';
   if (thresholds.warning !== undefined && worse(thresholds.warning)) return 'warning';
   // Targets are inclusive ("≥ 95 %"), so only a value strictly worse misses it.
-  return worse(thresholds.target) ? 'below-target' : 'ok';
+  return worse(thresholds.target) ? 'off-target' : 'ok';
 }
