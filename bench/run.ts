@@ -5,6 +5,7 @@
  * - lambda: the rollback function bundled as the stack bundles it (minified, SDK v3 left to the
  *   runtime), its size and the median time to import it in a fresh Node.js process (its cold-start
  *   module load, SDK clients included);
+ * - cli: the operator CLI's start-up time (`--help` in a fresh process);
  * - test: the wall time of `npm test`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -116,6 +117,17 @@ export function benchLambda(): BenchRow[] {
   ];
 }
 
+/**
+ * The operator CLI's start-up: `node bin/mcp-rollout.js --help` in a fresh process (tsx, the config
+ * check and every SDK client loaded), which every command pays before its first AWS call.
+ */
+export function benchCli(): BenchRow[] {
+  const runs = Array.from({ length: RUNS }, () =>
+    timeMs(() => execFileSync(process.execPath, [path.join(root, 'bin', 'mcp-rollout.js'), '--help'], { cwd: root, stdio: 'ignore' })),
+  );
+  return [{ name: `mcp-rollout start-up, --help (median of ${RUNS})`, value: `${median(runs).toFixed(0)} ms`, goal: '< 2000 ms' }];
+}
+
 export function benchTests(): BenchRow[] {
   let status = 0;
   const ms = timeMs(() => {
@@ -132,5 +144,5 @@ function printTable(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  printTable([...benchLambda(), ...benchSynth(), ...benchTests()]);
+  printTable([...benchLambda(), ...benchCli(), ...benchSynth(), ...benchTests()]);
 }
