@@ -176,6 +176,14 @@ describe('gate', () => {
     expect(run.stdout).toContain('Next: npx mcp-rollout deploy --environment production --traffic 100');
   });
 
+  test('at 100 % a pass leads to promote', async () => {
+    canaryAt(100);
+    metrics(HEALTHY_CANARY);
+    const run = await runCommand(['gate', '--environment', 'production', '--window', '5m', '--min-requests', '100']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n').pop()).toBe('Next: npx mcp-rollout promote --environment production');
+  });
+
   test('is inconclusive at once when the canary gets no traffic', async () => {
     canaryAt(0);
     const run = await runCommand(['gate', '--environment', 'production', '--window', '30m']);
