@@ -28,7 +28,7 @@ const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
-export const COMMANDS = {
+const COMMANDS = {
   deploy: {
     usage: 'deploy --environment <name> --traffic <0-100> [--canary-image <tag>]',
     summary: 'deploy the Service stack with the CDK toolkit, changing only the canary traffic and image',
@@ -86,7 +86,7 @@ export const COMMANDS = {
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
-export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 
 export type ParsedCommandLine =
   | { readonly kind: 'help'; readonly command?: CommandName }

@@ -55,7 +55,7 @@ const ALB_COUNTS = {
 } as const;
 
 /** `targetgroup/name/id` and `app/name/id`: the ALB metric dimension values, from the ARNs. */
-export function albDimensions(stack: ServiceStackState, slot: SlotName): { Name: string; Value: string }[] {
+function albDimensions(stack: ServiceStackState, slot: SlotName): { Name: string; Value: string }[] {
   const resource = (arn: string) => arn.split(':').slice(5).join(':');
   const targetGroup = resource(slot === 'stable' ? stack.outputs.stableTargetGroupArn : stack.outputs.canaryTargetGroupArn);
   const loadBalancer = resource(stack.outputs.listenerArn).replace(/^listener\//, '').split('/').slice(0, 3).join('/');
@@ -65,7 +65,7 @@ export function albDimensions(stack: ServiceStackState, slot: SlotName): { Name:
   ];
 }
 
-export function windowQueries(ctx: CommandContext, stack: ServiceStackState): MetricDataQuery[] {
+function windowQueries(ctx: CommandContext, stack: ServiceStackState): MetricDataQuery[] {
   return SLOT_NAMES.flatMap((slot) => {
     const app = [
       { Name: DIMENSIONS.environment, Value: ctx.environment },

@@ -2,6 +2,7 @@
  * The live state of an environment, read from AWS: weights, latch, flags, alarms, target health,
  * services and the last rollback. Every command that decides something reads it first.
  */
+import type { DeploymentSummary } from '@aws-sdk/client-appconfig';
 import { DescribeAlarmsCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -47,6 +48,11 @@ export function readFlags(ctx: CommandContext, stack: ServiceStackState): Promis
   );
 }
 
+/** `#6 BAKING (version 5, 40 %)`, or `none`. */
+export function describeDeployment(d: DeploymentSummary | undefined): string {
+  return (d ? `#${d.DeploymentNumber ?? '?'} ${d.State ?? 'UNKNOWN'} (version ${d.ConfigurationVersion ?? '?'}, ${Math.round(d.PercentageComplete ?? 0)} %)` : 'none');
+}
+
 export interface AlarmSummary {
   readonly name: string;
   readonly state: StateValue | string;
@@ -89,6 +95,11 @@ export function alarmPrefix(ctx: CommandContext): string {
 /** The alarms a gate, a resume or a promote must see quiet: every critical and every rollback trigger. */
 export function isPagingAlarm(name: string): boolean {
   return name.endsWith('-critical') || name.endsWith('-trigger');
+}
+
+/** The environment's critical and trigger alarms in ALARM now. */
+export async function readFiringPagingAlarms(ctx: CommandContext): Promise<AlarmSummary[]> {
+  return (await readAlarms(ctx, 'ALARM')).filter((a) => isPagingAlarm(a.name));
 }
 
 export interface TargetHealth {

@@ -47,8 +47,8 @@ export function imageTagOption(name: string, value: string): string {
 }
 
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
-export const MIN_WINDOW_MS = 60_000;
-export const MAX_WINDOW_MS = 24 * 3_600_000;
+const MIN_WINDOW_MS = 60_000;
+const MAX_WINDOW_MS = 24 * 3_600_000;
 
 /** A duration such as `90s`, `30m` or `1h`, from one minute to 24 hours. */
 export function windowOption(name: string, value: string): number {

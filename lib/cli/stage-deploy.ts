@@ -35,7 +35,7 @@ export function parameterChanges(deployed: DeployedParameters, wanted: Partial<D
     .map((key) => ({ key, parameter: PARAMETER_NAMES[key], from: String(deployed[key]), to: String(wanted[key]) }));
 }
 
-export function describeChanges(changes: readonly ParameterChange[]): string {
+function describeChanges(changes: readonly ParameterChange[]): string {
   return changes.map((c) => `${c.parameter} ${c.from} -> ${c.to}`).join(', ');
 }
 

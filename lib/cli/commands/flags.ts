@@ -15,7 +15,7 @@ import { changedFlags, flagNameProblem, flagValuesOf, FLAG_NAMES, serializeFlagD
 import type { CommandContext } from '../context';
 import { CliError, EXIT_CODES, Interrupted, Refusal, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
-import { aws, readFlags, readLatch } from '../live-state';
+import { aws, describeDeployment, readFlags, readLatch } from '../live-state';
 import { formatDuration, table, type CommandResult } from '../output';
 import { describeServiceStack, type ServiceStackState } from '../service-stack';
 
@@ -33,7 +33,7 @@ export async function flags(ctx: CommandContext, options: Options, positionals: 
 }
 
 /** `NAME=true|false` words, each checked; all problems at once. */
-export function parseAssignments(words: readonly string[]): Partial<FlagValues> {
+function parseAssignments(words: readonly string[]): Partial<FlagValues> {
   if (words.length === 0) throw new UsageError(`flags set needs at least one NAME=true|false; the flags are ${FLAG_NAMES.join(', ')}`);
   const problems: string[] = [];
   const values: Partial<Record<FlagName, boolean>> = {};
@@ -59,7 +59,6 @@ async function list(ctx: CommandContext): Promise<CommandResult> {
   const current = await readFlags(ctx, stack);
   const values = current.document ? flagValuesOf(current.document) : undefined;
   const { rollbackFlags } = ctx.config.flags;
-  const state = (d: typeof current.applied) => (d ? `#${d.DeploymentNumber ?? '?'} ${d.State ?? 'UNKNOWN'} (version ${d.ConfigurationVersion ?? '?'}, ${Math.round(d.PercentageComplete ?? 0)} %)` : 'none');
   return {
     exitCode: EXIT_CODES.ok,
     summary: [
@@ -67,8 +66,8 @@ async function list(ctx: CommandContext): Promise<CommandResult> {
         ['flag', 'value', 'rollback turns it off'],
         ...FLAG_NAMES.map((name) => [name, values ? (values[name] ? 'on' : 'off') : 'unknown', rollbackFlags.includes(name) ? 'yes' : 'no']),
       ]),
-      `applied deployment: ${state(current.applied)}`,
-      ...(current.inProgress ? [`in progress: ${state(current.inProgress)}`] : []),
+      `applied deployment: ${describeDeployment(current.applied)}`,
+      ...(current.inProgress ? [`in progress: ${describeDeployment(current.inProgress)}`] : []),
     ],
     data: { values: values ?? null, rollbackFlags, applied: current.applied ?? null, inProgress: current.inProgress ?? null },
   };

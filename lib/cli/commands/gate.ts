@@ -12,7 +12,7 @@ import type { CommandContext } from '../context';
 import { EXIT_CODES, UsageError, type ExitCode } from '../errors';
 import { alarmsFiredSince, kpisOf, readWindow, type FiredAlarm, type SlotCounts, type SlotKpis } from '../kpi-window';
 import { describeLatch } from '../latch-text';
-import { isPagingAlarm, readAlarms, readLatch, readWeights } from '../live-state';
+import { readFiringPagingAlarms, readLatch, readWeights } from '../live-state';
 import { countOption, ratePercentOption, stringOption, windowOption } from '../option-values';
 import { formatDuration, formatMs, formatPercent, progressBar, table, type CommandResult } from '../output';
 import { describeServiceStack } from '../service-stack';
@@ -48,7 +48,7 @@ export async function gate(ctx: CommandContext, options: Options): Promise<Comma
   if (weights.canary === 0) {
     return decided(ctx, 'inconclusive', [`the canary gets 0 % of traffic: there is nothing to judge. Deploy a phase first (deploy --traffic 10).`], criteria);
   }
-  const firingAtStart = (await readAlarms(ctx, 'ALARM')).filter((a) => isPagingAlarm(a.name));
+  const firingAtStart = await readFiringPagingAlarms(ctx);
   if (firingAtStart.length > 0) {
     return decided(ctx, 'fail', firingAtStart.map((a) => `${a.name} is in ALARM`), criteria);
   }

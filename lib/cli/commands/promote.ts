@@ -7,7 +7,7 @@
 import type { CommandContext } from '../context';
 import { EXIT_CODES, Refusal } from '../errors';
 import { describeLatch } from '../latch-text';
-import { isPagingAlarm, readAlarms, readLatch } from '../live-state';
+import { readFiringPagingAlarms, readLatch } from '../live-state';
 import type { CommandResult } from '../output';
 import { assertStackIdle, describeServiceStack } from '../service-stack';
 import { deployStage, parameterChanges } from '../stage-deploy';
@@ -24,7 +24,7 @@ export async function promote(ctx: CommandContext): Promise<CommandResult> {
       `Deploy a fixed canary image (deploy --traffic 0 --canary-image <tag>), resume with \`npx mcp-rollout resume --environment ${ctx.environment} --confirm\`, and run the canary phases again.`,
     );
   }
-  const firing = (await readAlarms(ctx, 'ALARM')).filter((a) => isPagingAlarm(a.name));
+  const firing = await readFiringPagingAlarms(ctx);
   if (firing.length > 0) {
     throw new Refusal(
       `critical or trigger alarm(s) in ALARM: ${firing.map((a) => a.name).join(', ')}; promoting now could make a bad release stable`,

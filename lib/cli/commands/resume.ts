@@ -13,7 +13,7 @@ import { PARAMETER_NAMES } from '../../shared/stack-contract';
 import type { CommandContext } from '../context';
 import { CliError, EXIT_CODES, Interrupted, Refusal } from '../errors';
 import { describeLatch } from '../latch-text';
-import { aws, isPagingAlarm, readAlarms, readLatch } from '../live-state';
+import { aws, readFiringPagingAlarms, readLatch } from '../live-state';
 import type { CommandResult } from '../output';
 import { assertStackIdle, describeServiceStack, waitForStack } from '../service-stack';
 
@@ -29,7 +29,7 @@ export async function resume(ctx: CommandContext, options: Readonly<Record<strin
       data: { changed: false, latch: 'clear' },
     };
   }
-  const firing = (await readAlarms(ctx, 'ALARM')).filter((a) => isPagingAlarm(a.name));
+  const firing = await readFiringPagingAlarms(ctx);
   if (firing.length > 0) {
     throw new Refusal(
       `critical or trigger alarm(s) still in ALARM: ${firing.map((a) => a.name).join(', ')}; resuming now would leave a failing service unguarded`,

@@ -9,7 +9,7 @@ import { trafficWeights } from '../../shared/traffic-weights';
 import type { CommandContext } from '../context';
 import { EXIT_CODES } from '../errors';
 import { describeLatch } from '../latch-text';
-import { isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
+import { describeDeployment, isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
 import { table, type CommandResult } from '../output';
 import { describeServiceStack } from '../service-stack';
 
@@ -42,7 +42,6 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
   }
 
   const values = flags.document ? flagValuesOf(flags.document) : undefined;
-  const deployment = (d: typeof flags.newest) => (d ? `#${d.DeploymentNumber ?? '?'} ${d.State ?? 'UNKNOWN'} (version ${d.ConfigurationVersion ?? '?'}, ${Math.round(d.PercentageComplete ?? 0)} %)` : 'none');
   const alarmCounts = ALARM_STATES.map((state) => [state, alarms.filter((a) => a.state === state).length] as const).filter(([, n]) => n > 0);
   const notOk = alarms.filter((a) => a.state !== 'OK');
 
@@ -61,7 +60,7 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
       ]),
     ]),
     '',
-    `flags: applied deployment ${deployment(flags.applied)}${flags.inProgress && flags.inProgress !== flags.applied ? `; in progress ${deployment(flags.inProgress)}` : ''}`,
+    `flags: applied deployment ${describeDeployment(flags.applied)}${flags.inProgress && flags.inProgress !== flags.applied ? `; in progress ${describeDeployment(flags.inProgress)}` : ''}`,
     ...FLAG_NAMES.map((name) =>
       `  ${name.padEnd(28)} ${(values ? (values[name] ? 'on' : 'off') : 'unknown').padEnd(4)} ${ctx.config.flags.rollbackFlags.includes(name) ? '(rollback flag)' : ''}`.trimEnd(),
     ),
