@@ -74,6 +74,13 @@ export const PLAN_LIMITS = {
   maxApprovalMinutes: 10080,
   /** CloudFormation updates of this stack take minutes; ECS circuit breakers give up within an hour or so. */
   maxStackUpdateMinutes: 360,
+  /**
+   * Bake and hold minutes of the whole plan. A judged minute writes 14 history events (a Wait, the
+   * latch read, the judge call, a Choice) and a Standard execution keeps at most 25,000
+   * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): 1,440 minutes
+   * leave room for the weight steps and retries.
+   */
+  maxJudgedMinutes: 1440,
 } as const;
 
 /**
@@ -117,6 +124,10 @@ export function planProblems(plan: RolloutPlan, path = 'rollout'): string[] {
       problems.push(`${at}.timeoutMinutes: must be an integer from 1 to ${PLAN_LIMITS.maxApprovalMinutes}, got ${String(step.timeoutMinutes)}`);
     }
   });
+  const judged = steps.reduce((sum, s) => sum + (s.type === 'bake' ? s.minutes + s.judge.holdMinutes : 0), 0);
+  if (judged > PLAN_LIMITS.maxJudgedMinutes) {
+    problems.push(`${path}.steps: bake and hold minutes must add up to at most ${PLAN_LIMITS.maxJudgedMinutes} (the execution history holds 25,000 events), got ${judged}`);
+  }
   if (unjudgedWeight !== undefined) problems.push(`${path}.steps.${unjudgedWeight}: a bake must follow the last weight step before promotion (every weight is judged)`);
   if (lastPercent !== 100 && steps.some((s) => s.type === 'weight')) {
     problems.push(`${path}.steps: the last weight step must be 100 (promotion follows full traffic), got ${lastPercent}`);
@@ -264,4 +275,31 @@ export interface ReleaseSummary {
   readonly endedAt: string;
   /** Why it ended that way: the judge's reasons, the error, or "promoted". */
   readonly detail: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bake check: what the state machine asks the judge function every bake minute
+
+export interface BakeCheckRequest {
+  readonly environment: EnvironmentName;
+  /** The plan step (0-based) this bake is. */
+  readonly step: number;
+  readonly canaryPercent: number;
+  /** ISO 8601: the bake's window so far is [windowStart, windowEnd). */
+  readonly windowStart: string;
+  readonly windowEnd: string;
+  /** ISO 8601: a pass counts from here on. */
+  readonly bakeEnd: string;
+  /** ISO 8601: a hold standing here is a fail. */
+  readonly holdUntil: string;
+}
+
+export type BakeVerdict = 'pass' | 'hold' | 'fail';
+
+export interface BakeCheckResult {
+  readonly verdict: BakeVerdict;
+  /** Why, one line each; the first fail reason becomes the rollback's reason. */
+  readonly reasons: readonly string[];
+  /** The numbers behind the verdict (the judge's report), for the history and `status`. */
+  readonly numbers?: Readonly<Record<string, unknown>>;
 }
