@@ -1,6 +1,7 @@
 import { Stage, type StageProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/schema';
+import { RolloutStack } from './stacks/rollout-stack';
 import { ServiceStack } from './stacks/service-stack';
 import { StateStack } from './stacks/state-stack';
 
@@ -12,6 +13,7 @@ export interface McpRolloutStageProps extends StageProps {
 export class McpRolloutStage extends Stage {
   readonly stateStack: StateStack;
   readonly serviceStack: ServiceStack;
+  readonly rolloutStack: RolloutStack;
 
   constructor(scope: Construct, id: string, props: McpRolloutStageProps) {
     const { account, region } = props.config;
@@ -27,5 +29,12 @@ export class McpRolloutStage extends Stage {
     });
     // The Service stack reads the latch at deploy time, by name: the State stack must exist first.
     this.serviceStack.addStackDependency(this.stateStack);
+    this.rolloutStack = new RolloutStack(this, 'Rollout', {
+      config: props.config,
+      service: this.serviceStack,
+      description: `mcp-rollout ${props.config.name}: the rollout engine (Step Functions) that runs release plans against the Service stack`,
+    });
+    // It updates the Service stack by name and uses its rollback function and info topic.
+    this.rolloutStack.addStackDependency(this.serviceStack);
   }
 }

@@ -5,6 +5,7 @@
  * load it without aws-cdk-lib.
  */
 import { STAGE_IDS, type EnvironmentName } from './environment-names';
+import { parameterName, resourcePrefix } from './names';
 import { IMAGE_TAG_PATTERN } from './stack-contract';
 
 // ---------------------------------------------------------------------------------------------
@@ -162,17 +163,17 @@ export function percentAtEachStep(plan: RolloutPlan): number[] {
 
 /** One state machine per environment, with a fixed name so its own policy can name it without a cycle. */
 export function rolloutStateMachineName(environment: EnvironmentName): string {
-  return `mcp-rollout-${environment}-rollout`;
+  return `${resourcePrefix(environment)}-rollout`;
 }
 
 /** The judge function the state machine calls every bake minute. */
 export function rolloutJudgeFunctionName(environment: EnvironmentName): string {
-  return `mcp-rollout-${environment}-rollout-judge`;
+  return `${resourcePrefix(environment)}-rollout-judge`;
 }
 
 /** The SSM parameter whose version history is the release history: one summary per rollout. */
 export function releaseHistoryParameterName(environment: EnvironmentName): string {
-  return `/mcp-rollout/${environment}/release-history`;
+  return parameterName(environment, 'release-history');
 }
 
 /** The value the release history starts with, before the first rollout. */
@@ -303,3 +304,13 @@ export interface BakeCheckResult {
   /** The numbers behind the verdict (the judge's report), for the history and `status`. */
   readonly numbers?: Readonly<Record<string, unknown>>;
 }
+
+/** Environment variables of the judge function; the construct sets each one. */
+export const ROLLOUT_JUDGE_ENV = {
+  environment: 'MCP_ENVIRONMENT',
+  /** Where the function finds the load balancer and target groups (the stack's outputs). */
+  serviceStackName: 'SERVICE_STACK_NAME',
+  /** The environment's KPI table (KpiThresholdTable as JSON): the judge's absolute targets. */
+  thresholds: 'KPI_THRESHOLDS',
+  minimumSamplesPerMinute: 'MINIMUM_SAMPLES_PER_MINUTE',
+} as const;

@@ -20,6 +20,7 @@ import {
   ROLLOUT_ERRORS,
   ROLLOUT_EVENT_TYPES,
   ROLLOUT_INPUT_LIMITS,
+  rolloutStateMachineName,
   type RolloutPlan,
 } from '../../shared/rollout-contract';
 import { IMAGE_TAG_PATTERN, PARAMETER_NAMES } from '../../shared/stack-contract';
@@ -545,7 +546,7 @@ class DefinitionBuilder {
     });
     const request = (reason: string) =>
       j(
-        `{ 'action': 'rollback', 'reason': $substring(${reason}, 0, 1000), 'requestedBy': ${lit(`mcp-rollout-${env}-rollout/`)} & $states.context.Execution.Name, 'dryRun': false }`,
+        `{ 'action': 'rollback', 'reason': $substring(${reason}, 0, 1000), 'requestedBy': ${lit(`${rolloutStateMachineName(env)}/`)} & $states.context.Execution.Name, 'dryRun': false }`,
       );
     const rollbackArguments = (reason: string) => ({ FunctionName: this.props.rollbackFunctionArn, Payload: request(reason) });
     this.add(S.rollBack, {
