@@ -6,6 +6,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clients, Clock, Terminal } from './context';
 import { Interrupted } from './errors';
@@ -26,6 +27,7 @@ export function awsClients(region: string | undefined): Clients {
     // A RequestResponse rollback runs up to the function's 30 s timeout; never retry it blindly.
     lambda: new LambdaClient({ ...config, maxAttempts: 1 }),
     events: new EventBridgeClient(config),
+    sfn: new SFNClient(config),
   };
 }
 

@@ -184,6 +184,11 @@ export function rolloutStackName(environment: EnvironmentName): string {
   return `${STAGE_IDS[environment]}-Rollout`;
 }
 
+/** The `cdk deploy` selector of the same stack (`Production/Rollout`). */
+export function rolloutStackSelector(environment: EnvironmentName): string {
+  return `${STAGE_IDS[environment]}/Rollout`;
+}
+
 /**
  * The input of one rollout: what `mcp-rollout release` sends, and what a pipeline sends with
  * `aws stepfunctions start-execution --input`. JSON schema in README "Rollout engine".
@@ -314,3 +319,12 @@ export const ROLLOUT_JUDGE_ENV = {
   thresholds: 'KPI_THRESHOLDS',
   minimumSamplesPerMinute: 'MINIMUM_SAMPLES_PER_MINUTE',
 } as const;
+
+/** Output keys of the Rollout stack: how the CLI finds the state machine and the release history. */
+export const ROLLOUT_OUTPUTS = {
+  stateMachineArn: 'StateMachineArn',
+  releaseHistoryParameterName: 'ReleaseHistoryParameterName',
+  judgeFunctionName: 'JudgeFunctionName',
+} as const;
+
+export type RolloutOutputKey = keyof typeof ROLLOUT_OUTPUTS;

@@ -1,9 +1,10 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { RolloutEngine } from '../constructs/rollout-engine';
 import { latchParameterName } from '../shared/names';
+import { ROLLOUT_OUTPUTS, type RolloutOutputKey } from '../shared/rollout-contract';
 import { serviceStackName } from '../shared/stack-contract';
 import type { ServiceStack } from './service-stack';
 
@@ -37,5 +38,11 @@ export class RolloutStack extends Stack {
       minimumSamplesPerMinute: config.minimumSamplesPerMinute,
       logRetention: config.logRetentionDays as logs.RetentionDays,
     });
+    const outputs: Record<RolloutOutputKey, string> = {
+      stateMachineArn: this.engine.stateMachine.stateMachineArn,
+      releaseHistoryParameterName: this.engine.releaseHistory.parameterName,
+      judgeFunctionName: this.engine.judgeFunction.functionName,
+    };
+    for (const [key, value] of Object.entries(outputs) as [RolloutOutputKey, string][]) new CfnOutput(this, ROLLOUT_OUTPUTS[key], { value });
   }
 }

@@ -9,6 +9,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CliCommand } from '../../lib/cli/command';
@@ -33,6 +34,7 @@ export const mocks = {
   cloudwatch: mockClient(CloudWatchClient),
   lambda: mockClient(LambdaClient),
   events: mockClient(EventBridgeClient),
+  sfn: mockClient(SFNClient),
 };
 
 export function resetMocks(): void {
@@ -205,6 +207,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
       cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
       lambda: new LambdaClient({ region: 'eu-west-1' }),
       events: new EventBridgeClient({ region: 'eu-west-1' }),
+      sfn: new SFNClient({ region: 'eu-west-1' }),
     }),
     terminal: { stdout: (line) => out.push(line), stderr: (text) => (err += text), interactive: options.interactive ?? false },
     clock: options.clock ?? new FakeClock(),

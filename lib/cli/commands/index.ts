@@ -4,16 +4,22 @@
  * fails when a module's command is missing from this list).
  */
 import type { CliCommand } from '../command';
+import { abortCommand } from './abort';
+import { approveCommand } from './approve';
 import { deployCommand } from './deploy';
 import { drillCommand } from './drill';
 import { flagsCommand } from './flags';
 import { gateCommand } from './gate';
 import { promoteCommand } from './promote';
+import { releaseCommand } from './release';
 import { resumeCommand } from './resume';
 import { rollbackCommand } from './rollback';
 import { statusCommand } from './status';
 
 export const COMMANDS: readonly CliCommand[] = [
+  releaseCommand,
+  approveCommand,
+  abortCommand,
   deployCommand,
   gateCommand,
   promoteCommand,

@@ -72,6 +72,11 @@ const LAMBDA_RETRY = [
     JitterStrategy: 'FULL',
   },
 ];
+/**
+ * The rollback function is idempotent (it changes only what differs), so a failed invocation is
+ * retried twice more before the run reports that the rollback itself failed.
+ */
+const ROLLBACK_RETRY = [...LAMBDA_RETRY, { ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' }];
 const EVENT_RETRY = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }];
 
 /** A JSONata expression field. */
@@ -214,7 +219,8 @@ class DefinitionBuilder {
       Type: 'Task',
       Resource: 'arn:aws:states:::events:putEvents',
       Arguments: {
-        Entries: j(`[${entries}].{ 'Source': ${lit(ROLLOUT_EVENT_SOURCE)}, 'EventBusName': 'default', 'DetailType': DetailType, 'Detail': Detail }`),
+        // The outer brackets keep a one-entry list a list (JSONata unwraps a sequence of one).
+        Entries: j(`[ [${entries}].{ 'Source': ${lit(ROLLOUT_EVENT_SOURCE)}, 'EventBusName': 'default', 'DetailType': DetailType, 'Detail': Detail } ]`),
       },
       Retry: EVENT_RETRY,
       // The change is done whatever EventBridge says; the execution history still records it.
@@ -503,6 +509,7 @@ class DefinitionBuilder {
   private approval(prefix: string, step: number, timeoutMinutes: number, percent: number, next: string): void {
     const n = (s: string) => `${prefix}: ${s}`;
     const env = this.props.environment;
+    this.add(n('start'), { Type: 'Pass', Next: n('wait for approval') });
     // The request is an event on the default bus: its detail carries the task token, which
     // `approve` also reads from the execution history. The info topic rule never forwards it.
     this.add(n('wait for approval'), {
@@ -555,7 +562,7 @@ class DefinitionBuilder {
       Comment: 'The same function the trigger alarms invoke, with a manual request (ManualRollbackRequest)',
       Arguments: rollbackArguments(`'rollout: ' & $failure`),
       Assign: { rollback: j('$states.result.Payload') },
-      Retry: LAMBDA_RETRY,
+      Retry: ROLLBACK_RETRY,
       Catch: [{ ErrorEquals: ['States.ALL'], Assign: { rollbackError: j(`$states.errorOutput.Error & ': ' & $states.errorOutput.Cause`) }, Next: S.recordRollbackFailed }],
       Next: S.recordRolledBack,
     });
@@ -578,7 +585,7 @@ class DefinitionBuilder {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke',
       Arguments: rollbackArguments(`'rollout stopped: the latch was set while it ran (' & $latch & ')'`),
-      Retry: LAMBDA_RETRY,
+      Retry: ROLLBACK_RETRY,
       Catch: [{ ErrorEquals: ['States.ALL'], Next: S.recordLatched }],
       Next: S.recordLatched,
     });
