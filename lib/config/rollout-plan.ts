@@ -19,7 +19,7 @@ const bakeStep = z.strictObject({
 const approvalStep = z.strictObject({ type: z.literal('approval'), timeoutMinutes: intRange(1, 10080).default(1440) });
 
 const stepSchema = z.discriminatedUnion('type', [weightStep, bakeStep, approvalStep], {
-  error: (iss) => `type must be one of ${STEP_TYPES.map((t) => `"${t}"`).join(', ')}, got ${show((iss.input as { type?: unknown } | undefined)?.type)}`,
+  error: (iss) => `must be one of ${STEP_TYPES.map((t) => `"${t}"`).join(', ')}, got ${show((iss.input as { type?: unknown } | undefined)?.type)}`,
 });
 
 export const rolloutSchema = z
