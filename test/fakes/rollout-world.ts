@@ -98,6 +98,8 @@ export class RolloutWorld {
   hourlyToolCalls: number[] = [];
   /** The judge's answer for each request; default pass. */
   judge: (request: BakeCheckRequest) => BakeCheckResult = () => ({ verdict: 'pass', reasons: ['canary meets every target'] });
+  /** The rollback flags are off (the rollback function deployed the rolled-back flag document). */
+  flagsRolledBack = false;
   /** The rollback function throws instead of answering (an incomplete rollback). */
   rollbackFails = false;
 
@@ -335,6 +337,7 @@ export class RolloutWorld {
     const before = { weights: this.weights, latch: this.latch(latchParameter), flags: {} };
     const changedTraffic = this.weights.canary !== 0;
     if (changedTraffic) this.setWeights(trafficWeights(0), 'rollback function');
+    this.flagsRolledBack = true;
     const changedLatch = !this.latch(latchParameter).latched;
     if (changedLatch) this.putParameter(latchParameter, serializeLatch({ state: 'latched', reason: request.reason, requestedBy: request.requestedBy, time: new Date(this.clock.current).toISOString() }), 'rollback-function');
     const status = (changed: boolean) => (changed ? 'done' : 'unchanged') as 'done' | 'unchanged';
