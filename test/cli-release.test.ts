@@ -194,3 +194,34 @@ describe('the power report', () => {
     expect(run.stdout).toContain('50 % for 60 min sees about 18,000 canary calls');
   });
 });
+
+describe('status shows the rollout', () => {
+  test('its steps, where it is, the judge\'s last verdict, and the release history once it ends', async () => {
+    const { world, clock } = cliWorld();
+    world.judge = (r) => ({ verdict: Date.parse(r.windowEnd) >= Date.parse(r.bakeEnd) ? 'pass' : 'hold', reasons: [`canary ${r.canaryPercent} %: 96.1 % success over 410 calls`] });
+    await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0'], { clock });
+    await world.runFor(35 * MIN);
+    const run = await runCommand(['status', '--environment', 'production'], { clock });
+    const lines = run.stdout.split('\n');
+    const from = lines.findIndex((l) => l.startsWith('rollout v1-5-0'));
+    expect(lines.slice(from, from + 9)).toEqual([
+      'rollout v1-5-0-20261124T100000Z: RUNNING, canary image v1.5.0 by alice, started 2026-11-24T10:00:00.000Z',
+      '  [x] Step 1 canary 10 % (from 2026-11-24T10:00:00.000Z to 2026-11-24T10:03:00.000Z)',
+      '  [x] Step 2 bake 30 min (from 2026-11-24T10:03:00.000Z to 2026-11-24T10:33:00.000Z)',
+      '  [>] Step 3 canary 50 % (from 2026-11-24T10:33:00.000Z)',
+      '  [ ] Step 4 bake 60 min',
+      '  [ ] Step 5 canary 100 %',
+      '  [ ] Step 6 bake 60 min',
+      '  [ ] Promote',
+      '  last verdict (Step 2 bake 30 min, 2026-11-24T10:33:00.000Z): PASS: canary 10 %: 96.1 % success over 410 calls',
+    ]);
+    const json = JSON.parse((await runCommand(['status', '--environment', 'production', '--json'], { clock })).stdout) as { rollout: { running: { steps: { status: string }[] } } };
+    expect(json.rollout.running.steps.map((s) => s.status)).toEqual(['done', 'done', 'running', 'pending', 'pending', 'pending', 'pending']);
+
+    await world.runFor(4 * 60 * MIN);
+    const after = await runCommand(['status', '--environment', 'production'], { clock });
+    expect(after.stdout).toContain('rollout v1-5-0-20261124T100000Z: SUCCEEDED');
+    expect(after.stdout).toMatch(/^ {2}\[x\] Promote \(from/m);
+    expect(after.stdout).toMatch(/^releases \(newest first\):\n {2}2026-11-24T12:42:00\.000Z {2}promoted {9}v1\.5\.0 by alice: promoted v1\.5\.0 after 6 steps$/m);
+  });
+});

@@ -324,3 +324,20 @@ export function describeProgress(progress: RolloutProgress): string[] {
   if (progress.error) lines.push(`  ended ${progress.error}: ${progress.cause ?? ''}`.trimEnd());
   return lines;
 }
+
+/** The rollout lines of `status`: the running or last rollout's steps and the last releases; never fails the status. */
+export async function rolloutSection(ctx: CommandContext): Promise<{ lines: string[]; data: RolloutStatus | { error: string } }> {
+  let state: RolloutStatus;
+  try {
+    state = await readRolloutStatus(ctx);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    return { lines: [`rollout: unknown (${error.message}; ${error.next})`], data: { error: error.message } };
+  }
+  const progress = state.running ?? state.last;
+  const lines = progress ? describeProgress(progress) : ['rollout: none yet (npx mcp-rollout release starts one)'];
+  if (state.history.length > 0) {
+    lines.push('releases (newest first):', ...state.history.map((h) => `  ${h.endedAt}  ${h.outcome.padEnd(16)} ${h.canaryImage} by ${h.requestedBy}: ${h.detail}`));
+  }
+  return { lines, data: state };
+}

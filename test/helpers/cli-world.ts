@@ -7,7 +7,8 @@
 import { GetHostedConfigurationVersionCommand, ListDeploymentsCommand } from '@aws-sdk/client-appconfig';
 import { DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
+import { DescribeRulesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import {
@@ -54,6 +55,10 @@ export function cliWorld(options: { plan?: RolloutPlan; stack?: NonNullable<Para
       return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(result)) as never };
     }),
   );
+  mocks.elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }] });
+  const o = outputsFor('production');
+  const service = (name: string) => ({ serviceName: name, runningCount: 1, desiredCount: 1, pendingCount: 0, taskDefinition: `arn:aws:ecs:eu-west-1:123456789012:task-definition/${name}:1`, deployments: [{ status: 'PRIMARY', rolloutState: 'COMPLETED' as const }] });
+  mocks.ecs.on(DescribeServicesCommand).resolves({ services: [service(o.stableServiceName), service(o.canaryServiceName)] });
   mocks.events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
   mocks.cloudwatch.on(GetMetricDataCommand).callsFake(
     live((i: { StartTime: Date; MetricDataQueries: { Id: string }[] }) => {

@@ -101,7 +101,11 @@ export function describeStacks(environment: EnvironmentName, fixture: StackFixtu
 }
 
 export function stackIs(environment: EnvironmentName, fixture: StackFixture = {}): void {
-  mocks.cloudformation.on(DescribeStacksCommand).resolves(describeStacks(environment, fixture));
+  // Any other stack (the Rollout stack, say) does not exist, as CloudFormation answers.
+  mocks.cloudformation
+    .on(DescribeStacksCommand)
+    .callsFake((input: { StackName?: string }) => Promise.reject(Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' })));
+  mocks.cloudformation.on(DescribeStacksCommand, { StackName: serviceStackName(environment) }).resolves(describeStacks(environment, fixture));
 }
 
 /** A DescribeRules answer with the traffic rule's weights. */

@@ -12,6 +12,7 @@ import { EXIT_CODES } from '../errors';
 import { describeLatch } from '../latch-text';
 import { describeDeployment, isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
 import { table, type CommandResult } from '../output';
+import { rolloutSection } from '../rollouts';
 import { describeServiceStack } from '../service-stack';
 
 export const statusCommand: EnvironmentCommand = {
@@ -37,6 +38,7 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     readServices(ctx, stack),
     readLastRollback(ctx, stack),
   ]);
+  const rollout = await rolloutSection(ctx);
 
   const attention: string[] = [];
   const expected = latch.latched ? trafficWeights(0) : trafficWeights(stack.parameters.canaryTraffic);
@@ -84,6 +86,8 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
         : 'none in the latch history'
     }`,
     '',
+    ...rollout.lines,
+    '',
     ...(attention.length > 0 ? ['NEEDS ATTENTION:', ...attention.map((a) => `  - ${a}`)] : ['healthy: nothing needs attention']),
   ];
   return {
@@ -103,6 +107,7 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
       targets: health,
       services,
       lastRollback: lastRollback ?? null,
+      rollout: rollout.data,
       attention,
     },
   };
