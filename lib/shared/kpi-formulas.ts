@@ -69,7 +69,7 @@ export function scopeKind(scope: KpiScope): ScopeKind {
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html#http-502-issues).
  * The service does not add its connection errors: its ELB 5xx already hold those 502s.
  */
-export const COUNT_SOURCES: Readonly<Record<CountName, Readonly<Record<ScopeKind, readonly CountSource[]>>>> = {
+export const COUNT_SOURCES = {
   toolCalls: { slot: [APP_METRICS.toolCalls], service: [APP_METRICS.toolCalls] },
   toolCallSuccesses: { slot: [APP_METRICS.toolCallSuccesses], service: [APP_METRICS.toolCallSuccesses] },
   toolCallErrors: { slot: [APP_METRICS.toolCallErrors], service: [APP_METRICS.toolCallErrors] },
@@ -80,15 +80,18 @@ export const COUNT_SOURCES: Readonly<Record<CountName, Readonly<Record<ScopeKind
     slot: [ALB_COUNT_METRICS.target5xx, ALB_COUNT_METRICS.targetConnectionErrors],
     service: [ALB_COUNT_METRICS.target5xx, ALB_COUNT_METRICS.elb5xx],
   },
-};
+} as const satisfies Readonly<Record<CountName, Readonly<Record<ScopeKind, readonly CountSource[]>>>>;
+
+/** A metric a single slot's counts read (the load balancer's own 5xx are not one of them). */
+export type SlotCountSource = (typeof COUNT_SOURCES)[CountName]['slot'][number];
 
 /** The metrics of one slot that its counts need: what a recorded metric window holds per slot. */
-export const SLOT_COUNT_SOURCES: readonly CountSource[] = [...new Set(COUNT_NAMES.flatMap((c) => COUNT_SOURCES[c].slot))];
+export const SLOT_COUNT_SOURCES: readonly SlotCountSource[] = [...new Set(COUNT_NAMES.flatMap((c): readonly SlotCountSource[] => COUNT_SOURCES[c].slot))];
 
 /** Adds up a scope's counts from the value of each source metric (missing counts are zero). */
 export function countsFrom(kind: ScopeKind, valueOf: (source: CountSource) => number | undefined): KpiCounts {
   return Object.fromEntries(
-    COUNT_NAMES.map((name) => [name, COUNT_SOURCES[name][kind].reduce((sum, source) => sum + (valueOf(source) ?? 0), 0)]),
+    COUNT_NAMES.map((name) => [name, (COUNT_SOURCES[name][kind] as readonly CountSource[]).reduce((sum, source) => sum + (valueOf(source) ?? 0), 0)]),
   ) as Record<CountName, number>;
 }
 
