@@ -34,6 +34,9 @@ export type AlbCountMetric = (typeof ALB_COUNT_METRICS)[keyof typeof ALB_COUNT_M
 /** The latency metric (seconds) whose p95 is the response-time KPI. */
 export const ALB_RESPONSE_TIME_METRIC = 'TargetResponseTime';
 
+/** TargetResponseTime is in seconds; the KPI table's latencies are milliseconds. */
+export const MS_PER_SECOND = 1000;
+
 /** A CloudWatch metric that feeds a count: an app metric (summed over the scope's slots) or an ALB count. */
 export type CountSource = AppMetricName | AlbCountMetric;
 
@@ -170,6 +173,11 @@ function termTotal(term: CountTerm, counts: KpiCounts): number {
   return term.counts.reduce((sum, c) => sum + counts[c], 0);
 }
 
+/** The metrics whose sum is a KPI's sample count in a scope (RequestCount for the latency). */
+export function sampleSources(id: KpiId, kind: ScopeKind): readonly CountSource[] {
+  return KPI_FORMULAS[id].samples.counts.flatMap((c): readonly CountSource[] => COUNT_SOURCES[c][kind]);
+}
+
 /** The sample count the minimum applies to. */
 export function sampleCount(id: KpiId, counts: KpiCounts): number {
   return termTotal(KPI_FORMULAS[id].samples, counts);
@@ -197,7 +205,7 @@ export function kpiValue(id: KpiId, counts: KpiCounts, minimum: number, p95Secon
   const f = KPI_FORMULAS[id];
   const samples = termTotal(f.samples, counts);
   if (samples < minimum) return undefined;
-  if (f.kind === 'latency') return p95Seconds === undefined ? undefined : 1000 * p95Seconds;
+  if (f.kind === 'latency') return p95Seconds === undefined ? undefined : MS_PER_SECOND * p95Seconds;
   const part = Math.min(termTotal(f.part, counts), samples);
   return f.percentOf === 'part' ? (100 * part) / samples : 100 - (100 * part) / samples;
 }
@@ -226,7 +234,7 @@ export function kpiExpression(id: KpiId, ids: TermIds, minimum: number): string 
   };
   const samples = idOf(f.samples.name);
   const otherwise = healthyValue(id);
-  if (f.kind === 'latency') return `IF(${samples} >= ${minimum}, 1000 * ${idOf(f.name)}, ${otherwise})`;
+  if (f.kind === 'latency') return `IF(${samples} >= ${minimum}, ${MS_PER_SECOND} * ${idOf(f.name)}, ${otherwise})`;
   const part = idOf(f.part.name);
   const share = `100 * MIN([${part}, ${samples}]) / ${samples}`;
   return `IF(${samples} >= ${minimum}, ${f.percentOf === 'part' ? share : `100 - ${share}`}, ${otherwise})`;
@@ -236,7 +244,7 @@ export function kpiExpression(id: KpiId, ids: TermIds, minimum: number): string 
 export function kpiFormulaText(id: KpiId): string {
   const f = KPI_FORMULAS[id];
   const term = (t: CountTerm) => (t.counts.length === 1 ? COUNT_LABELS[t.counts[0]!] : `(${t.counts.map((c) => COUNT_LABELS[c]).join(' + ')})`);
-  if (f.kind === 'latency') return `1000 x ALB ${ALB_RESPONSE_TIME_METRIC} ${f.statistic} (seconds)`;
+  if (f.kind === 'latency') return `${MS_PER_SECOND} x ALB ${ALB_RESPONSE_TIME_METRIC} ${f.statistic} (seconds)`;
   const share = `100 x ${term(f.part)} / ${term(f.samples)}`;
   return f.percentOf === 'part' ? share : `100 - ${share}`;
 }

@@ -296,7 +296,28 @@ export const DEFAULT_MINIMUM_SAMPLES_PER_MINUTE = 10;
 
 /** The one alarm naming scheme: `mcp-rollout-<env>-<scope>-<kpi>-<severity>`. */
 export function alarmName(environment: EnvironmentName, scope: KpiScope, kpiSlug: string, severity: AlarmSeverity): string {
-  return `mcp-rollout-${environment}-${scope}-${kpiSlug}-${severity}`;
+  return `${alarmNamePrefix(environment)}${scope}-${kpiSlug}-${severity}`;
+}
+
+function alarmNamePrefix(environment: EnvironmentName): string {
+  return `mcp-rollout-${environment}-`;
+}
+
+const ALARM_NAME_SCOPES: readonly string[] = ['stable', 'canary', 'service'] satisfies readonly KpiScope[];
+const ALARM_SEVERITIES: readonly string[] = [...SEVERITIES, 'trigger'] satisfies readonly AlarmSeverity[];
+
+/**
+ * The level of an alarm `alarmName` made for `environment`, read back from its name; undefined for
+ * another environment's alarm or a name outside the scheme. The judge needs it for alarms it only
+ * knows by name (a recorded window replayed offline).
+ */
+export function alarmSeverityOf(environment: EnvironmentName, name: string): AlarmSeverity | undefined {
+  const prefix = alarmNamePrefix(environment);
+  if (!name.startsWith(prefix)) return undefined;
+  const [scope, ...rest] = name.slice(prefix.length).split('-');
+  const severity = rest.at(-1);
+  if (!ALARM_NAME_SCOPES.includes(scope ?? '') || rest.length < 2) return undefined;
+  return ALARM_SEVERITIES.includes(severity ?? '') ? (severity as AlarmSeverity) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
