@@ -6,13 +6,15 @@
  *   runtime), its size and the median time to import it in a fresh Node.js process (its cold-start
  *   module load, SDK clients included);
  * - cli: the operator CLI's start-up time (`--help` in a fresh process);
- * - test: the wall time of `npm test`.
+ * - test: the wall time of `npm test`;
+ * - judge: the canary judge against the old fixed-threshold gate on seeded windows (bench/judge.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { buildSync } from 'esbuild';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { benchJudge } from './judge';
 
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -144,5 +146,5 @@ function printTable(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  printTable([...benchLambda(), ...benchCli(), ...benchSynth(), ...benchTests()]);
+  printTable([...benchLambda(), ...benchCli(), ...benchSynth(), ...benchTests(), ...benchJudge()]);
 }

@@ -107,3 +107,13 @@ export function parseAlarmName(name: string): AlarmNameParts | undefined {
   if (scope === undefined || severity === undefined || kpi === '' || words.slice(1, -1).includes('')) return undefined;
   return { environment, scope, kpi, severity };
 }
+
+/**
+ * The level of an alarm this app named for `environment`, read back from its name; undefined for
+ * another environment's alarm or a name outside the scheme. The judge needs it for alarms it only
+ * knows by name (a recorded window replayed offline).
+ */
+export function alarmSeverityOf(environment: EnvironmentName, name: string): AlarmSeverity | undefined {
+  const parts = parseAlarmName(name);
+  return parts?.environment === environment ? parts.severity : undefined;
+}
