@@ -2,6 +2,7 @@
  * `release`, `approve` and `abort` against the stateful fake world: the engine's definition really
  * runs, so each test checks what the command did to the rollout, not only what it sent.
  */
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { StartExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { serializeLatch } from '../lib/shared/rollback-contract';
 import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES, type RolloutPlan } from '../lib/shared/rollout-contract';
@@ -185,13 +186,45 @@ describe('abort', () => {
 });
 
 describe('the power report', () => {
-  test('says what each bake sees at the last 7 days of traffic', async () => {
+  test('says what each bake detects at the last 7 days of traffic, from the judge itself (issue 13 example: 1,800 calls, 93.6 %)', async () => {
     const { world, clock } = cliWorld();
     world.hourlyToolCalls = Array.from({ length: 7 * 24 }, (_, h) => (h % 24 < 6 ? 6_000 : 36_000));
     const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run'], { clock });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('10 % for 30 min sees about 1,800 canary calls');
-    expect(run.stdout).toContain('50 % for 60 min sees about 18,000 canary calls');
+    const lines = run.stdout.split('\n');
+    const from = lines.findIndex((l) => l.startsWith('What each bake can detect'));
+    expect(lines.slice(from, from + 4)).toEqual([
+      "What each bake can detect at the last 7 days' traffic (typical hour 36,000 tool calls, quiet hour 6,000):",
+      '  10 % for 30 min sees about 1,800 canary calls: it detects success below 93.6 %; it detects an error rate doubling from 1 %',
+      '  50 % for 60 min sees about 18,000 canary calls: it detects success below 94.5 %; it detects an error rate doubling from 1 %',
+      '  100 % for 60 min sees about 36,000 canary calls: it detects success below 94.7 %; it detects an error rate doubling from 1 %',
+    ]);
+    // A quiet hour (the 10th percentile, 6,000 calls) gives the 10 % bake exactly its 300-call minimum: no warning.
+    expect(run.stderr).toBe('');
+    expect(mocks.cloudwatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input).toMatchObject({
+      StartTime: new Date('2026-11-17T10:00:00.000Z'),
+      EndTime: new Date('2026-11-24T10:00:00.000Z'),
+      MetricDataQueries: [
+        { Id: 'calls_stable', MetricStat: { Metric: { Namespace: 'MCP/HierarchicalTools', MetricName: 'ToolCalls', Dimensions: [{ Name: 'Environment', Value: 'production' }, { Name: 'Slot', Value: 'stable' }] }, Period: 3600, Stat: 'Sum' } },
+        { Id: 'calls_canary', MetricStat: { Metric: { Namespace: 'MCP/HierarchicalTools', MetricName: 'ToolCalls', Dimensions: [{ Name: 'Environment', Value: 'production' }, { Name: 'Slot', Value: 'canary' }] }, Period: 3600, Stat: 'Sum' } },
+      ],
+    });
+  });
+
+  test('warns when a bake cannot judge at all, and when it cannot see an error rate doubling says so', async () => {
+    const { world, clock } = cliWorld();
+    world.hourlyToolCalls = Array.from({ length: 7 * 24 }, () => 1_200);
+    const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run'], { clock });
+    expect(run.stdout).toContain('  10 % for 30 min sees about 60 canary calls: too few to judge (a healthy canary holds, and a hold past its deadline rolls back)');
+    expect(run.stdout).toContain('  50 % for 60 min sees about 600 canary calls: it detects success below 92.4 %; it cannot detect an error rate doubling from 1 %');
+    expect(run.stderr).toContain('warning: the bake at 10 % cannot judge the canary at recent traffic (60 calls in 30 min): it will hold and then roll back. Lengthen the bake or release at a busier time.');
+  });
+
+  test('no traffic in 7 days: every bake is too weak, and the report says so before anything starts', async () => {
+    const { clock } = cliWorld();
+    const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0'], { clock });
+    expect(run.code).toBe(0);
+    expect(run.stderr.match(/cannot judge the canary at recent traffic/g)).toHaveLength(3);
   });
 });
 

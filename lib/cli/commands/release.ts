@@ -63,7 +63,7 @@ export async function release(ctx: CommandContext, options: OptionValues): Promi
   }
 
   const plan = ctx.config.rollout;
-  const power = await powerReport(ctx, service, plan);
+  const power = await powerReport(ctx, plan);
   for (const warning of power.warnings) ctx.report.warn(warning);
   const planLines = [
     `Plan for ${ctx.environment} (lib/config: rollout):`,
