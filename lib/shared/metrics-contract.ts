@@ -299,7 +299,8 @@ export function alarmName(environment: EnvironmentName, scope: KpiScope, kpiSlug
   return `${alarmNamePrefix(environment)}${scope}-${kpiSlug}-${severity}`;
 }
 
-function alarmNamePrefix(environment: EnvironmentName): string {
+/** What every alarm name of `environment` starts with (DescribeAlarms AlarmNamePrefix). */
+export function alarmNamePrefix(environment: EnvironmentName): string {
   return `mcp-rollout-${environment}-`;
 }
 
