@@ -251,7 +251,7 @@ describe('IAM, exactly', () => {
     expect(statements(judgeRole)).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '<GetAtt EngineJudgeLogs208DAD66.Arn>' },
       { Action: 'cloudformation:DescribeStacks', Resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Production-Service/*` },
-      { Action: 'cloudwatch:GetMetricData', Resource: '*' },
+      { Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], Resource: '*' },
       { Action: 'cloudwatch:DescribeAlarmHistory', Resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:mcp-rollout-production-*` },
     ]);
   });

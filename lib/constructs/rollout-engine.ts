@@ -186,12 +186,13 @@ export class RolloutEngine extends Construct {
     });
     const allow = (actions: string[], resources: string[]) => role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
     allow(['cloudformation:DescribeStacks'], [Arn.format({ service: 'cloudformation', resource: 'stack', resourceName: `${props.serviceStackName}/*` }, stack)]);
-    // GetMetricData has no resource-level permission (Service Authorization Reference, CloudWatch).
-    allow(['cloudwatch:GetMetricData'], ['*']);
+    // GetMetricData and DescribeAlarms have no resource-level permission (Service Authorization
+    // Reference, CloudWatch; DESIGN.md "Facts"): the window reader reads the alarms in ALARM now.
+    allow(['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms'], ['*']);
     allow(['cloudwatch:DescribeAlarmHistory'], [Arn.format({ service: 'cloudwatch', resource: 'alarm', resourceName: `${alarmNamePrefix(env)}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack)]);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:GetMetricData supports no resource-level permission; it only reads metrics.',
+      reason: 'cloudwatch:GetMetricData and cloudwatch:DescribeAlarms support no resource-level permission; they only read metrics and alarm states.',
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${alarmNamePrefix(env)}*]`,
