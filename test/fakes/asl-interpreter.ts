@@ -3,7 +3,9 @@
  * engine uses (Pass, Task, Choice, Wait, Succeed, Fail; Arguments, Output, Assign, Retry, Catch,
  * TimeoutSeconds; `.waitForTaskToken`), against task handlers that fake the AWS services.
  *
- * The rules it follows come from the Step Functions developer guide:
+ * JSONata is the npm package at the version Step Functions runs, 2.0.6
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html). The rules it
+ * follows come from the Step Functions developer guide:
  *  - JSONata fields are strings `{% expression %}`; `$states.input`, `$states.result` (Task),
  *    `$states.errorOutput` (Catch) and `$states.context` are bound, and variables set by `Assign`
  *    are `$name` (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html,
