@@ -161,7 +161,7 @@ describe('abort', () => {
     expect(world.rollbackRequests[0]).toEqual({ action: 'rollback', reason: 'rollout v1-5-0-20261124T100000Z aborted by alice: customer reports', requestedBy: USER, dryRun: false });
     expect(world.weights).toEqual({ stable: 100, canary: 0 });
     expect(world.executions[0]).toMatchObject({ status: 'FAILED', error: ROLLOUT_ERRORS.stoppedByLatch });
-    expect(run.stdout).toContain('Rollout v1-5-0-20261124T100000Z ended FAILED.');
+    expect(run.stdout).toContain('Rollout v1-5-0-20261124T100000Z ended FAILED (mcp-rollout.StoppedByLatch).');
     expect(mocks.sfn.commandCalls(SendTaskFailureCommand)).toEqual([]);
   });
 

@@ -66,11 +66,13 @@ export async function abort(ctx: CommandContext, options: OptionValues): Promise
 
   const started = ctx.clock.now();
   let status = 'RUNNING';
+  let ending = '';
   for (;;) {
     const execution = await aws('reading the rollout execution (states:DescribeExecution)', () =>
       ctx.clients.sfn.send(new DescribeExecutionCommand({ executionArn: progress.executionArn })),
     );
     status = execution.status ?? 'UNKNOWN';
+    ending = execution.error ? ` (${execution.error})` : '';
     const waited = ctx.clock.now() - started;
     if (status !== 'RUNNING' || waited >= ABORT_WAIT_MS) break;
     ctx.report.progress(`waiting for rollout ${progress.name} to stop: ${formatDuration(waited)} of ${formatDuration(ABORT_WAIT_MS)}`);
@@ -82,7 +84,7 @@ export async function abort(ctx: CommandContext, options: OptionValues): Promise
     summary: [
       ...rolledBack.summary,
       ended
-        ? `Rollout ${progress.name} ended ${status}.`
+        ? `Rollout ${progress.name} ended ${status}${ending}.`
         : `Rollout ${progress.name} is still running: it stops at its next latch check (after the stack update it waits for). The environment is rolled back meanwhile; npx mcp-rollout status --environment ${ctx.environment} shows it.`,
     ],
     data: { confirmed: true, execution: progress.executionArn, executionStatus: status, approvalFailed: approval !== undefined, rollback: rolledBack.data },
