@@ -34,7 +34,5 @@ export class McpRolloutStage extends Stage {
       service: this.serviceStack,
       description: `mcp-rollout ${props.config.name}: the rollout engine (Step Functions) that runs release plans against the Service stack`,
     });
-    // It updates the Service stack by name and uses its rollback function and info topic.
-    this.rolloutStack.addStackDependency(this.serviceStack);
   }
 }

@@ -5,23 +5,12 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { StartExecutionCommand, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { serializeLatch } from '../lib/shared/rollback-contract';
-import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES, type RolloutPlan } from '../lib/shared/rollout-contract';
+import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES } from '../lib/shared/rollout-contract';
 import { cliWorld } from './helpers/cli-world';
 import { mocks, runCommand, USER } from './helpers/cli';
-import { LATCH, MACHINE_ARN, STACK } from './helpers/rollout-world';
+import { APPROVAL_PLAN, LATCH, MACHINE_ARN, STACK } from './helpers/rollout-world';
 
 const MIN = 60_000;
-const approvalPlan: RolloutPlan = {
-  steps: [
-    { type: 'weight', canaryPercent: 10 },
-    { type: 'bake', minutes: 5, judge: { holdMinutes: 5 } },
-    { type: 'approval', timeoutMinutes: 120 },
-    { type: 'weight', canaryPercent: 100 },
-    { type: 'bake', minutes: 5, judge: { holdMinutes: 5 } },
-  ],
-  stackUpdateTimeoutMinutes: 60,
-};
-
 describe('release', () => {
   test('starts the engine with the documented input; the rollout runs in AWS and the first update starts', async () => {
     const { world, clock } = cliWorld();
@@ -89,7 +78,7 @@ describe('release', () => {
 
 describe('approve', () => {
   const waiting = async () => {
-    const w = cliWorld({ plan: approvalPlan });
+    const w = cliWorld({ plan: APPROVAL_PLAN });
     await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0'], { clock: w.clock });
     await w.world.runFor(15 * MIN);
     expect(w.world.executions[0]?.current).toBe('Step 3 approval: wait for approval');
@@ -108,7 +97,7 @@ describe('approve', () => {
   });
 
   test('refused when the rollout is not at an approval step', async () => {
-    const { clock } = cliWorld({ plan: approvalPlan });
+    const { clock } = cliWorld({ plan: APPROVAL_PLAN });
     await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0'], { clock });
     const run = await runCommand(['approve', '--environment', 'production'], { clock });
     expect(run.code).toBe(3);
@@ -166,7 +155,7 @@ describe('abort', () => {
   });
 
   test('at an approval step: fails the approval with mcp-rollout.Aborted, and the rollout ends rolled back', async () => {
-    const w = cliWorld({ plan: approvalPlan });
+    const w = cliWorld({ plan: APPROVAL_PLAN });
     await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0'], { clock: w.clock });
     await w.world.runFor(15 * MIN);
     const run = await runCommand(['abort', '--environment', 'production', '--confirm'], { clock: w.clock });

@@ -6,8 +6,8 @@
  */
 import { STATE_NAMES } from '../lib/constructs/private/rollout-definition';
 import { parseLatch, serializeLatch } from '../lib/shared/rollback-contract';
-import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES, type ReleaseSummary, type RolloutPlan } from '../lib/shared/rollout-contract';
-import { HISTORY, LATCH, STACK, engineWorld } from './helpers/rollout-world';
+import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES, type ReleaseSummary } from '../lib/shared/rollout-contract';
+import { APPROVAL_PLAN, HISTORY, LATCH, STACK, engineWorld } from './helpers/rollout-world';
 
 const T0 = Date.parse('2026-11-28T10:00:00.000Z');
 const MIN = 60_000;
@@ -270,18 +270,8 @@ describe('before any traffic moves', () => {
 });
 
 describe('manual approval steps', () => {
-  const plan: RolloutPlan = {
-    steps: [
-      { type: 'weight', canaryPercent: 10 },
-      { type: 'bake', minutes: 5, judge: { holdMinutes: 5 } },
-      { type: 'approval', timeoutMinutes: 60 },
-      { type: 'weight', canaryPercent: 100 },
-      { type: 'bake', minutes: 5, judge: { holdMinutes: 5 } },
-    ],
-    stackUpdateTimeoutMinutes: 60,
-  };
   const waiting = async () => {
-    const s = setup({ plan });
+    const s = setup({ plan: APPROVAL_PLAN });
     const execution = await s.start(INPUT);
     await s.world.runFor(15 * MIN);
     return { s, execution };

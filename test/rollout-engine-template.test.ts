@@ -47,8 +47,6 @@ function resolve(node: unknown): unknown {
       return { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, [ids.history]: HISTORY }[value as string] ?? `<Ref ${value}>`;
     case 'Fn::GetAtt':
       return value[0] === ids.judge ? JUDGE_ARN : `<GetAtt ${value.join('.')}>`;
-    case 'Fn::GetStackOutput':
-      return /RollbackFunction/.test(value.OutputName) ? ROLLBACK_ARN : `<output ${value.OutputName}>`;
     default:
       return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v)]));
   }
@@ -59,9 +57,11 @@ const definition = JSON.parse(resolve(machine.Properties.DefinitionString) as st
 const states = definition.States as Record<string, Json>;
 
 describe('the Rollout stack', () => {
-  test('is its own stack per environment, deployed after the Service stack it updates', () => {
+  test('is its own stack per environment, deployed after the Service stack it updates, with no cross-stack reference either way', () => {
     expect(stack.stackName).toBe('Production-Rollout');
-    expect(stack.dependencies).toContain(stage.serviceStack);
+    expect(stack.dependencies).toEqual([stage.serviceStack]);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/Fn::ImportValue|Fn::GetStackOutput/);
+    expect(Object.keys(synthesized.service.production.toJSON().Outputs).filter((k) => /^(ExportsOutput|PublishOutput)/.test(k))).toEqual([]);
   });
 
   test('names the state machine, the release history and the judge in its outputs', () => {
@@ -283,20 +283,23 @@ describe('logs, history, judge and events', () => {
     expect(JSON.parse(fn.Environment.Variables.KPI_THRESHOLDS)).toEqual(SEED_THRESHOLDS);
   });
 
-  const infoTopic = { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'Production-Service', OutputName: Match.stringLikeRegexp('NotificationsInfo') }) };
+  const infoTopic = `arn:aws:sns:${REGION}:${ACCOUNT}:mcp-rollout-production-info`;
+  const targetsOf = (detailType: string) =>
+    (Object.values(resources).find((r) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern['detail-type'][0] === detailType)!.Properties.Targets as Json[]).map((t) => resolve(t.Arn));
 
   test('execution status changes of this state machine reach the info topic', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { stateMachineArn: [{ Ref: ids.machine }] } },
-      Targets: [Match.objectLike({ Arn: infoTopic })],
     });
+    expect(targetsOf('Step Functions Execution Status Change')).toEqual([infoTopic]);
   });
 
   test('step and result events of this environment reach the info topic', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['mcp-rollout'], 'detail-type': ['rollout_step', 'rollout_finished'], detail: { environment: ['production'] } },
-      Targets: [Match.objectLike({ Arn: infoTopic })],
     });
+    expect(targetsOf('rollout_step')).toEqual([infoTopic]);
+    expect(targetsOf('rollout_approval_requested')).toEqual([infoTopic]);
   });
 
   test('approval requests reach the info topic without their task token', () => {

@@ -4,7 +4,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,6 +15,7 @@ import { alarmName, rollbackFunctionName } from '../shared/names';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
 import type { TriggerAlarm } from './kpi-alarms';
+import { NODE_LAMBDA } from './private/node-lambda';
 import type { WeightedFargateService } from './weighted-fargate-service';
 
 export interface RollbackAutomationProps {
@@ -73,8 +73,7 @@ export class RollbackAutomation extends Construct {
       description: `mcp-rollout ${environmentName}: traffic to stable, rollback flags off, latch set`,
       entry: path.join(__dirname, '..', '..', 'lambda', 'rollback', 'index.ts'),
       handler: 'handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...NODE_LAMBDA,
       memorySize: 256,
       timeout: ROLLBACK_FUNCTION_TIMEOUT,
       role,
@@ -84,18 +83,6 @@ export class RollbackAutomation extends Construct {
       retryAttempts: 2,
       maxEventAge: Duration.hours(1),
       onFailure: new destinations.SnsDestination(props.criticalTopic),
-      bundling: {
-        minify: true,
-        sourceMap: false,
-        target: 'node24',
-        format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // SDK v3 is in the runtime; Powertools is bundled (it is not).
-        externalModules: ['@aws-sdk/*'],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        forceDockerBundling: false,
-        logLevel: nodejs.LogLevel.ERROR,
-      },
       environment: {
         [ROLLBACK_FUNCTION_ENV.environment]: environmentName,
         [ROLLBACK_FUNCTION_ENV.trafficRuleArn]: service.trafficRule.attrRuleArn,

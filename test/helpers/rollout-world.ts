@@ -17,6 +17,18 @@ export const MACHINE_ARN = `arn:aws:states:eu-west-1:123456789012:stateMachine:$
 export const ROLLBACK_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:mcp-rollout-production-rollback';
 export const JUDGE_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:mcp-rollout-production-rollout-judge';
 
+/** A short plan with a manual approval between 10 % and 100 %: 5-minute bakes, a 60-minute approval timeout. */
+export const APPROVAL_PLAN: RolloutPlan = {
+  steps: [
+    { type: 'weight', canaryPercent: 10 },
+    { type: 'bake', minutes: 5, judge: { holdMinutes: 5 } },
+    { type: 'approval', timeoutMinutes: 60 },
+    { type: 'weight', canaryPercent: 100 },
+    { type: 'bake', minutes: 5, judge: { holdMinutes: 5 } },
+  ],
+  stackUpdateTimeoutMinutes: 60,
+};
+
 export interface EngineWorld {
   readonly world: RolloutWorld;
   start(input: unknown, name?: string): Promise<AslExecution>;
