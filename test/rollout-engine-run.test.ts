@@ -168,6 +168,16 @@ describe('a failed judgement rolls back through the rollback function and ends f
     expect(execution.cause).toMatch(/the rollback function failed: Error: .*rollback incomplete.*Roll back by hand: npx mcp-rollout rollback --environment production --confirm$/);
     expect(s.world.rollbackRequests).toHaveLength(3); // idempotent: tried three times
   });
+
+  test('a rollback function that answers "rejected" has not rolled back: the run ends RollbackFailed', async () => {
+    const s = setup();
+    s.world.judge = () => ({ verdict: 'fail', reasons: ['error rate 12 % > 10 %'] });
+    s.world.rollbackRejects = true;
+    const execution = await s.start(INPUT);
+    await s.world.runFor(30 * MIN);
+    expect(execution.error).toBe(ROLLOUT_ERRORS.rollbackFailed);
+    expect(execution.cause).toMatch(/the rollback function failed: rejected: manual request.reason must be a non-empty string/);
+  });
 });
 
 describe('the latch wins, whoever sets it', () => {

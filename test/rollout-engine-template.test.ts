@@ -188,7 +188,12 @@ describe('the state machine', () => {
         FunctionName: ROLLBACK_ARN,
         Payload: "{% { 'action': 'rollback', 'reason': $substring('rollout: ' & $failure, 0, 1000), 'requestedBy': \"mcp-rollout-production-rollout/\" & $states.context.Execution.Name, 'dryRun': false } %}",
       },
-      Next: STATE_NAMES.recordRolledBack,
+      Next: STATE_NAMES.rollbackDone,
+    });
+    expect(states[STATE_NAMES.rollbackDone]).toEqual({
+      Type: 'Choice',
+      Choices: [{ Condition: "{% $rollback.outcome in ['rolled_back', 'already_rolled_back'] %}", Next: STATE_NAMES.recordRolledBack }],
+      Default: STATE_NAMES.rollbackNotDone,
     });
     expect(states[STATE_NAMES.rolledBack]).toEqual({ Type: 'Fail', Error: ROLLOUT_ERRORS.rolledBack, Cause: '{% $substring($failure, 0, 32000) %}' });
   });

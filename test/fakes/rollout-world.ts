@@ -102,6 +102,8 @@ export class RolloutWorld {
   flagsRolledBack = false;
   /** The rollback function throws instead of answering (an incomplete rollback). */
   rollbackFails = false;
+  /** The rollback function answers `rejected` (a version that refuses the request) and changes nothing. */
+  rollbackRejects = false;
 
   constructor(readonly clock: WorldClock) {}
 
@@ -334,6 +336,7 @@ export class RolloutWorld {
   invokeRollback(latchParameter: string, request: ManualRollbackRequest): RollbackResult {
     this.rollbackRequests.push(request);
     if (this.rollbackFails) throw new AwsError('Error', 'rollback incomplete: traffic step failed');
+    if (this.rollbackRejects) return { outcome: 'rejected', environment: 'production', steps: [], durationMs: 0, error: 'manual request.reason must be a non-empty string' };
     const before = { weights: this.weights, latch: this.latch(latchParameter), flags: {} };
     const changedTraffic = this.weights.canary !== 0;
     if (changedTraffic) this.setWeights(trafficWeights(0), 'rollback function');

@@ -98,6 +98,8 @@ export const STATE_NAMES = {
   announceStart: 'Announce start',
   onError: 'On error',
   rollBack: 'Roll back',
+  rollbackDone: 'Rolled back?',
+  rollbackNotDone: 'Rollback not done',
   recordRolledBack: 'Record rolled back',
   announceRolledBack: 'Announce rolled back',
   rolledBack: 'Rolled back',
@@ -564,7 +566,19 @@ class DefinitionBuilder {
       Assign: { rollback: j('$states.result.Payload') },
       Retry: ROLLBACK_RETRY,
       Catch: [{ ErrorEquals: ['States.ALL'], Assign: { rollbackError: j(`$states.errorOutput.Error & ': ' & $states.errorOutput.Cause`) }, Next: S.recordRollbackFailed }],
-      Next: S.recordRolledBack,
+      Next: S.rollbackDone,
+    });
+    // The function answers a refused input with outcome "rejected" instead of an error: only its
+    // two success outcomes mean the environment is rolled back (RollbackResult).
+    this.add(S.rollbackDone, {
+      Type: 'Choice',
+      Choices: [{ Condition: j(`$rollback.outcome in ['rolled_back', 'already_rolled_back']`), Next: S.recordRolledBack }],
+      Default: S.rollbackNotDone,
+    });
+    this.add(S.rollbackNotDone, {
+      Type: 'Pass',
+      Assign: { rollbackError: j(`$string($rollback.outcome) & ': ' & ($exists($rollback.error) ? $rollback.error : $join($rollback.steps[status = 'failed'].detail, '; '))`) },
+      Next: S.recordRollbackFailed,
     });
     this.record(S.recordRolledBack, 'rolled_back', '$failure', S.announceRolledBack);
     this.announce(S.announceRolledBack, this.finishedEvent('rolled_back', '$failure'), S.rolledBack);
