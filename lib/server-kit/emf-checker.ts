@@ -61,7 +61,7 @@ const setKey = (names: readonly string[]): string => [...names].sort().join('\u0
 const showSet = (names: readonly string[]): string => `[${names.join(', ')}]`;
 const CONTRACT_SET_KEYS: Readonly<Record<AppMetricName, ReadonlySet<string>>> = Object.fromEntries(
   METRIC_NAMES.map((m) => [m, new Set(APP_METRIC_DIMENSION_SETS[m].map(setKey))]),
-) as Record<AppMetricName, ReadonlySet<string>>;
+) as unknown as Record<AppMetricName, ReadonlySet<string>>;
 const ALARM_SET_KEY = setKey(ALARM_SET);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
