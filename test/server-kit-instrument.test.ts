@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 function newKit(lines: string[]): ServerKit {
-  return new ServerKit({ environment: 'production', slot: 'canary', tools: ['echo', 'fail', 'slow', 'pick', 'raw'], flags: { get: () => flags }, write: (l) => lines.push(l), now: () => T });
+  return new ServerKit({ environment: 'production', slot: 'canary', tools: ['echo', 'fail', 'slow', 'pick', 'raw'], flags: { get: () => flags }, write: (l) => lines.push(l), now: () => T, monotonicMs: () => 0 });
 }
 
 /** The kit around an McpServer, the way most servers are written. */

@@ -31,7 +31,7 @@ export class HealthCheck {
 
   constructor(
     private readonly kit: ServerKit,
-    private readonly flags?: { status(): FlagsStatus },
+    private readonly flags?: { status(): FlagsStatus; get(): unknown },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -41,6 +41,8 @@ export class HealthCheck {
   }
 
   body(): HealthBody {
+    // The probe also keeps the flags fresh while no call arrives (get() reads again when stale, in the background).
+    this.flags?.get();
     const status = this.flags?.status();
     return {
       status: this.draining ? 'draining' : 'ok',

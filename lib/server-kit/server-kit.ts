@@ -33,8 +33,10 @@ export interface ServerKitOptions {
   readonly flags?: FlagSource;
   /** Receives each line, without its newline. @default a write to stdout */
   readonly write?: (line: string) => void;
-  /** @default Date.now */
+  /** Timestamps of the lines. @default Date.now */
   readonly now?: () => number;
+  /** A monotonic clock in milliseconds for `durationMs`. @default performance.now */
+  readonly monotonicMs?: () => number;
   /** Distinct uncorrectable values remembered to tell a new pattern from a known one. @default 10000 */
   readonly maxRememberedPatterns?: number;
 }
@@ -57,6 +59,7 @@ export class ServerKit {
   private readonly flagSource?: FlagSource;
   private readonly write: (line: string) => void;
   private readonly now: () => number;
+  private readonly monotonicMs: () => number;
   private readonly lines: EmfLineBuilder;
   private readonly patterns = new Set<string>();
   private readonly maxPatterns: number;
@@ -81,6 +84,7 @@ export class ServerKit {
     this.flagSource = options.flags;
     this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
     this.now = options.now ?? Date.now;
+    this.monotonicMs = options.monotonicMs ?? (() => performance.now());
     this.maxPatterns = options.maxRememberedPatterns ?? 10_000;
     this.lines = new EmfLineBuilder(options.environment, options.slot);
   }
@@ -111,7 +115,7 @@ export class ServerKit {
         tool: call.tool,
         ...(errorCategory !== undefined ? { errorCategory } : {}),
         ...(call.enums ? { enums: call.enums } : {}),
-        ...(this.flags().performance_monitoring ? { durationMs: now - call.startedAt } : {}),
+        ...(this.flags().performance_monitoring ? { durationMs: this.monotonicMs() - call.startedAt } : {}),
       },
       now,
     );
@@ -144,7 +148,7 @@ export class ServerKit {
 
   /** @internal */
   startedAt(): number {
-    return this.now();
+    return this.monotonicMs();
   }
 }
 
