@@ -332,11 +332,6 @@ export const NEW_ENUM_PATTERN_WINDOW: AlarmWindow = { periodSeconds: 300, evalua
  */
 export const DEFAULT_MINIMUM_SAMPLES_PER_MINUTE = 10;
 
-/** The one alarm naming scheme: `mcp-rollout-<env>-<scope>-<kpi>-<severity>`. */
-export function alarmName(environment: EnvironmentName, scope: KpiScope, kpiSlug: string, severity: AlarmSeverity): string {
-  return `mcp-rollout-${environment}-${scope}-${kpiSlug}-${severity}`;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Info events
 
