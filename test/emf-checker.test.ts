@@ -229,6 +229,10 @@ describe('checkEmfLines and the report', () => {
     expect(formatEmfReport(result, '<stdin>')).toEqual(['1 EMF line conforms to the metrics contract (1 other line skipped)']);
   });
 
+  test('one failing line reads in the singular', () => {
+    expect(formatEmfReport(checkEmfLines([variant((l) => (l.Slot = 'blue'))]), 'x').at(-1)).toBe('1 of 1 EMF line does not conform to the metrics contract (0 other lines skipped)');
+  });
+
   test('an input without EMF lines says that nothing was checked', () => {
     expect(formatEmfReport(checkEmfLines(['hello']), '<stdin>')).toEqual([
       'no EMF lines found (1 other line skipped): nothing to check',

@@ -86,7 +86,7 @@ describe('example server, SDK client, stand-in AppConfig Agent, EMF checker', ()
     expect((await health()).flags).toEqual({ source: 'agent', version: '1', ageSeconds: expect.any(Number) });
     const tools = await client.listTools();
     expect(tools.tools.map((t) => t.name)).toEqual(['documents', 'projects', 'help']);
-    const operation = (tools.tools[0]!.inputSchema.properties as Record<string, { enum: string[]; enumDescriptions: string[] }>).operation;
+    const operation = (tools.tools[0]!.inputSchema.properties as Record<string, { enum: string[]; enumDescriptions: string[] }>).operation!;
     expect(operation.enum).toEqual(['search', 'get', 'summarize', 'list_recent']);
     expect(operation.enumDescriptions).toHaveLength(4);
 

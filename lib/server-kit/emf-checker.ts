@@ -190,23 +190,34 @@ function emfProblems(line: Record<string, unknown>): string[] {
   return problems;
 }
 
-/** Checks every line; line numbers start at 1. */
-export function checkEmfLines(lines: Iterable<string>): EmfCheckResult {
-  let emfLines = 0;
-  let skippedLines = 0;
-  const violations: EmfViolation[] = [];
-  let n = 0;
-  for (const text of lines) {
-    n++;
+/** Checks lines one at a time (a log may be larger than memory); line numbers start at 1. */
+export class EmfLineChecker {
+  private lineNumber = 0;
+  private emfLines = 0;
+  private skippedLines = 0;
+  private readonly violations: EmfViolation[] = [];
+
+  add(text: string): void {
+    this.lineNumber++;
     const check = checkEmfLine(text);
     if (check.kind === 'not-emf') {
-      skippedLines++;
-      continue;
+      this.skippedLines++;
+      return;
     }
-    emfLines++;
-    if (check.kind === 'violates') violations.push({ line: n, problems: check.problems });
+    this.emfLines++;
+    if (check.kind === 'violates') this.violations.push({ line: this.lineNumber, problems: check.problems });
   }
-  return { emfLines, skippedLines, violations };
+
+  result(): EmfCheckResult {
+    return { emfLines: this.emfLines, skippedLines: this.skippedLines, violations: [...this.violations] };
+  }
+}
+
+/** Checks every line; line numbers start at 1. */
+export function checkEmfLines(lines: Iterable<string>): EmfCheckResult {
+  const checker = new EmfLineChecker();
+  for (const text of lines) checker.add(text);
+  return checker.result();
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -220,7 +231,8 @@ export function formatEmfReport(result: EmfCheckResult, source: string): string[
     const verb = result.emfLines === 1 ? 'conforms' : 'conform';
     out.push(`${plural(result.emfLines, 'EMF line')} ${verb} to the metrics contract ${skipped}`);
   } else {
-    out.push(`${result.violations.length} of ${plural(result.emfLines, 'EMF line')} do not conform to the metrics contract ${skipped}`);
+    const verb = result.violations.length === 1 ? 'does not conform' : 'do not conform';
+    out.push(`${result.violations.length} of ${plural(result.emfLines, 'EMF line')} ${verb} to the metrics contract ${skipped}`);
   }
   return out;
 }
