@@ -8,11 +8,15 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import type { JsonSchemaType } from '@modelcontextprotocol/sdk/validation/types.js';
-import { enumFailureMessage, type ServerKit, type ToolCallTracker } from '../../lib/server-kit';
+import { enumFailureMessage, enumSchemaProblems, type ServerKit, type ToolCallTracker } from '../../lib/server-kit';
 import type { FlagValues } from '../../lib/shared/feature-flags';
 import { ALL_TOOLS, DOMAINS, DOCUMENTS, FLAT_TOOLS, HIERARCHICAL_TOOLS, PROJECTS, type Domain, type DomainName, type ToolDefinition } from './catalog';
 
 export const SERVER_INFO = { name: 'mcp-rollout-example', version: '1.0.0' } as const;
+
+// A schema whose enums lack their enumDescriptions stops the server at start, not at the first call.
+const schemaProblems = [...ALL_TOOLS.values()].flatMap((t) => enumSchemaProblems(t.inputSchema, `${t.name}.inputSchema`));
+if (schemaProblems.length > 0) throw new Error(`Invalid tool schemas:\n${schemaProblems.map((p) => `  - ${p}`).join('\n')}`);
 
 const validator = new AjvJsonSchemaValidator();
 /** Compiled once per tool, not per request. */
