@@ -95,6 +95,7 @@ function usageFrom(error: unknown, command: string, options: Readonly<Record<str
 export function helpText(commands: readonly CliCommand[], command?: CliCommand): string[] {
   if (command === undefined) {
     const width = Math.max(...commands.map((c) => c.name.length)) + 1;
+    const local = commands.filter((c) => c.scope === 'local').map((c) => c.name);
     return [
       'mcp-rollout: deploy phases, gate, promote, rollback, resume, status, flags and drills for the MCP service',
       '',
@@ -102,7 +103,7 @@ export function helpText(commands: readonly CliCommand[], command?: CliCommand):
       '',
       ...commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
       '',
-      'every command: --environment <name> (required), --json, --help',
+      `every command: --environment <name> (required${local.length > 0 ? `, except ${local.join(', ')}` : ''}), --json, --help`,
       'exit codes: 0 done/pass, 1 failed, 2 gate inconclusive, 3 refused (nothing changed), 64 bad command line, 130 interrupted',
       'run `npx mcp-rollout <command> --help` for its options; docs/RUNBOOK.md walks through a release',
     ];
