@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import { INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE, SEVERITIES, type Severity } from '../shared/metrics-contract';
+import { denyGrantsExceptForAwsServices } from './private/encryption-keys';
 
 export interface Subscribers {
   /** Email addresses; each confirms from the mail SNS sends. */
@@ -58,6 +59,7 @@ export class NotificationTopics extends Construct {
         resources: ['*'], // in a key policy, "*" means this key
       }),
     );
+    denyGrantsExceptForAwsServices(this.key);
     const topic = (severity: Severity) =>
       new sns.Topic(this, `${severity[0]!.toUpperCase()}${severity.slice(1)}`, {
         topicName: `mcp-rollout-${props.environmentName}-${severity}`,

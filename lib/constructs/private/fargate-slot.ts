@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { EnvironmentName, SlotName } from '../../shared/environment-names';
@@ -24,10 +25,22 @@ export interface FargateSlotProps {
   readonly containerPort: number;
   readonly healthCheckPath: string;
   readonly cpu: number;
+  /** Memory of the whole task (server and sidecars). */
   readonly memoryMiB: number;
+  /** Hard memory limit of the server container; the server is killed above it. */
+  readonly serverMemoryLimitMiB: number;
+  /** The user the server container runs as (`uid`, `uid:gid`, `user` or `user:group`), never root. */
+  readonly serverUser: string;
+  /**
+   * The only paths the server may write to, each a volume of the task's ephemeral storage; the
+   * rest of its root filesystem is read-only.
+   */
+  readonly serverWritablePaths: readonly string[];
   readonly capacity: SlotCapacity;
   readonly scalingCpuTargetPercent: number;
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the slot's log group. */
+  readonly logEncryptionKey: kms.IKey;
   readonly securityGroup: ec2.ISecurityGroup;
   readonly metricsNamespace: string;
 }
@@ -51,6 +64,7 @@ export class FargateSlot extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -67,6 +81,10 @@ export class FargateSlot extends Construct {
       containerName: SERVER_CONTAINER_NAME,
       image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
       essential: true,
+      user: props.serverUser,
+      memoryLimitMiB: props.serverMemoryLimitMiB,
+      // Control Tower CT.ECS.PR.6: nothing but the volumes below is writable.
+      readonlyRootFilesystem: true,
       portMappings: [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.slot }),
       // Not secrets: where the task runs and where its metrics go. The server tags its EMF
@@ -77,6 +95,8 @@ export class FargateSlot extends Construct {
         [CONTAINER_ENVIRONMENT.namespace]: props.metricsNamespace,
       },
     });
+
+    this.addWritableVolumes(props.serverWritablePaths);
 
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
@@ -138,5 +158,25 @@ export class FargateSlot extends Construct {
       scaleInCooldown: Duration.seconds(120),
       scaleOutCooldown: Duration.seconds(60),
     });
+  }
+
+  /**
+   * One bind-mount volume per path, on the task's ephemeral storage, mounted read-write into the
+   * server only. Fargate creates such a volume owned by root with mode 0755 unless the image
+   * declares the path as a `VOLUME` whose directory it owns; the image's content and ownership are
+   * then copied in (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html).
+   * README "Server image requirements" tells server teams.
+   */
+  private addWritableVolumes(paths: readonly string[]): void {
+    const names = new Set<string>();
+    for (const containerPath of paths) {
+      const sourceVolume = `server${containerPath.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+      if (names.has(sourceVolume)) {
+        throw new Error(`serverWritablePaths must map to distinct volume names, got two paths for ${sourceVolume}: ${paths.join(', ')}`);
+      }
+      names.add(sourceVolume);
+      this.taskDefinition.addVolume({ name: sourceVolume });
+      this.container.addMountPoints({ containerPath, sourceVolume, readOnly: false });
+    }
   }
 }
