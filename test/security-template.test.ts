@@ -1,5 +1,12 @@
+import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { APPCONFIG_AGENT_USER } from '../lib/constructs/feature-flags';
+import { FargateSlot, type FargateSlotProps } from '../lib/constructs/private/fargate-slot';
 import { SLOT_NAMES } from '../lib/shared/environment-names';
 import { synthesize } from './helpers/app';
 import { testConfig } from './helpers/config';
@@ -187,5 +194,53 @@ describe('the access-log bucket keeps versions for a week after a log expires', 
         { Key: 'access_logs.s3.bucket', Value: { Ref: logicalIdOf(stages.production.serviceStack.service.accessLogBucket) } },
       ]),
     });
+  });
+});
+
+describe('the slot refuses what Control Tower would block', () => {
+  function slot(overrides: Partial<FargateSlotProps>) {
+    const stack = new Stack(new App(), 'SlotTest');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { natGateways: 1, maxAzs: 2 });
+    return new FargateSlot(stack, 'Slot', {
+      environmentName: 'staging',
+      slot: 'stable',
+      cluster: new ecs.Cluster(stack, 'Cluster', { vpc }),
+      repository: ecr.Repository.fromRepositoryName(stack, 'Repo', 'mcp'),
+      imageTag: 'v1',
+      containerPort: 8080,
+      healthCheckPath: '/health',
+      cpu: 512,
+      memoryMiB: 1024,
+      serverMemoryLimitMiB: 896,
+      serverUser: '1000:1000',
+      serverWritablePaths: ['/tmp'],
+      capacity: { desiredCount: 1, minCount: 1, maxCount: 1 },
+      scalingCpuTargetPercent: 60,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+      logEncryptionKey: new kms.Key(stack, 'Key'),
+      securityGroup: new ec2.SecurityGroup(stack, 'Sg', { vpc }),
+      metricsNamespace: 'Test',
+      ...overrides,
+    });
+  }
+
+  test('accepts a non-root user and a limit within the task', () => {
+    expect(() => slot({})).not.toThrow();
+  });
+
+  test.each(['root', '0', '0:1000'])('fails when the server user is root (%s)', (serverUser) => {
+    expect(() => slot({ serverUser })).toThrow(`serverUser must be a non-root user, got "${serverUser}"`);
+  });
+
+  test.each([5, 1025, 100.5])('fails when the server memory limit is %d MiB', (serverMemoryLimitMiB) => {
+    expect(() => slot({ serverMemoryLimitMiB })).toThrow(
+      `serverMemoryLimitMiB must be an integer from 6 to memoryMiB (1024), got ${serverMemoryLimitMiB}`,
+    );
+  });
+
+  test('fails when two writable paths would share a volume name', () => {
+    expect(() => slot({ serverWritablePaths: ['/var/a.b', '/var/a-b'] })).toThrow(
+      'serverWritablePaths must map to distinct volume names, got two paths for server-var-a-b: /var/a.b, /var/a-b',
+    );
   });
 });

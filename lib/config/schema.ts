@@ -51,12 +51,17 @@ export const DEFAULT_SERVER_USER = '1000:1000';
 /** An ECS container `user`: "uid", "uid:gid", "user" or "user:group". */
 const CONTAINER_USER = /^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})(?::(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10}))?$/;
 
+/** Does an ECS container `user` run as root (named root or uid 0, whatever the group)? */
+export function isRootUser(user: string): boolean {
+  return /^(?:root|0+)(?::|$)/.test(user);
+}
+
 const serverUserSchema = z
   .string({ error: (iss) => `must be a user as "uid", "uid:gid", "user" or "user:group", got ${show(iss.input)}` })
   .superRefine((user, ctx) => {
     if (!CONTAINER_USER.test(user)) {
       ctx.addIssue({ code: 'custom', message: `must be a user as "uid", "uid:gid", "user" or "user:group", got ${show(user)}` });
-    } else if (/^(?:root|0+)(?::|$)/.test(user)) {
+    } else if (isRootUser(user)) {
       ctx.addIssue({ code: 'custom', message: `must not be root (uid 0): the server runs as a non-root user, got ${show(user)}` });
     }
   });

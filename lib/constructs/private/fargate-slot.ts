@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -6,6 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { isRootUser } from '../../config/schema';
 import type { EnvironmentName, SlotName } from '../../shared/environment-names';
 import { CONTAINER_ENVIRONMENT } from '../../shared/metrics-contract';
 
@@ -61,6 +62,7 @@ export class FargateSlot extends Construct {
 
   constructor(scope: Construct, id: string, props: FargateSlotProps) {
     super(scope, id);
+    validateServer(props);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
@@ -178,5 +180,18 @@ export class FargateSlot extends Construct {
       this.taskDefinition.addVolume({ name: sourceVolume });
       this.container.addMountPoints({ containerPath, sourceVolume, readOnly: false });
     }
+  }
+}
+
+/** Docker reserves 6 MiB for a container: a lower limit cannot start (ECS ContainerDefinition `memory`). */
+const MIN_CONTAINER_MEMORY_MIB = 6;
+
+function validateServer(props: FargateSlotProps): void {
+  if (!Token.isUnresolved(props.serverUser) && isRootUser(props.serverUser)) {
+    throw new Error(`serverUser must be a non-root user, got "${props.serverUser}"`);
+  }
+  const limit = props.serverMemoryLimitMiB;
+  if (!Token.isUnresolved(limit) && (!Number.isInteger(limit) || limit < MIN_CONTAINER_MEMORY_MIB || limit > props.memoryMiB)) {
+    throw new Error(`serverMemoryLimitMiB must be an integer from ${MIN_CONTAINER_MEMORY_MIB} to memoryMiB (${props.memoryMiB}), got ${limit}`);
   }
 }
