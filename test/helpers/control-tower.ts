@@ -92,9 +92,10 @@ export class ControlTowerChecks implements IPolicyValidationPlugin {
  * Adds the Control Tower rules to every stage of the app, the way test/checks.test.ts adds
  * cdk-nag: each exemption is acknowledged on exactly its resources (or, where the plugin cannot
  * report the rule, the rule is off for the stages it covers), so any other finding fails synth.
+ * Stages that switch off the same rules share one cfn-guard run (it reads every rule file each run).
  */
 export function addControlTowerChecks(rollout: RolloutApp, exemptions: readonly ControlTowerExemption[] = CONTROL_TOWER_EXEMPTIONS): void {
-  for (const name of ENVIRONMENT_NAMES) {
+  const disabledByStage = ENVIRONMENT_NAMES.map((name) => {
     const stage = rollout.stages[name];
     const disabledRules: string[] = [];
     for (const exemption of exemptions) {
@@ -107,6 +108,12 @@ export function addControlTowerChecks(rollout: RolloutApp, exemptions: readonly 
       const id = acknowledgementId(exemption.control);
       for (const resource of resources) Validations.of(resource).acknowledge({ id, reason: `${exemption.control}: ${exemption.reason}` });
     }
-    Validations.of(stage).addPlugins(new ControlTowerChecks(disabledRules));
+    return { stage, disabledRules: disabledRules.sort() };
+  });
+  const [first] = disabledByStage;
+  if (first && disabledByStage.every((s) => s.disabledRules.join() === first.disabledRules.join())) {
+    Validations.of(first.stage.node.root).addPlugins(new ControlTowerChecks(first.disabledRules));
+    return;
   }
+  for (const { stage, disabledRules } of disabledByStage) Validations.of(stage).addPlugins(new ControlTowerChecks(disabledRules));
 }
