@@ -5,8 +5,8 @@ import type { McpRolloutStage } from '../mcp-rollout-stage';
 /**
  * The AWS Control Tower proactive controls this app does not meet, each with the reason and the
  * exact resources it covers: the one list of exemptions. Every other control of the bundled rule
- * set (https://docs.aws.amazon.com/controltower/latest/controlreference/proactive-controls.html)
- * passes on every stack the app creates; test/control-tower.test.ts runs the rules (the
+ * set (one reference page per service, e.g.
+ * https://docs.aws.amazon.com/controltower/latest/controlreference/s3-rules.html) passes on every stack the app creates; test/control-tower.test.ts runs the rules (the
  * `@cdklabs/cdk-validator-cfnguard` plugin) and fails on any finding not listed here, and on any
  * entry here that no longer covers a finding.
  *
@@ -50,7 +50,7 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   {
     control: 'CT.S3.PR.9',
     reason:
-      'S3 Object Lock on the ALB access-log bucket: Object Lock cannot be turned off once on, without a default retention it protects nothing, and with one every upload must carry a Content-MD5 or checksum header, which the ALB log delivery does not document sending (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html). Versioning with a noncurrent-version expiry (CT.S3.PR.11) guards against deletion here; immutable copies belong in the organization log archive.',
+      'S3 Object Lock on the ALB access-log bucket: Object Lock cannot be turned off once on, without a default retention it protects nothing, and with one every upload must carry a Content-MD5 or checksum header, which the ALB log delivery does not document sending (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html). Versioning with a noncurrent-version expiry (CT.S3.PR.11) guards against deletion here; immutable copies belong in the organization log archive.',
     resources: accessLogBucket,
   },
   {
