@@ -14,11 +14,11 @@ export const CONTROL_TOWER_RULES_DIR = path.join(
   'cfn-guard',
 );
 
-/** The cfn-guard binary inside the plugin's npm package (no download at install). */
+/** The cfn-guard binary inside the plugin's npm package (no download at install), picked as the plugin picks it. */
 export const CFN_GUARD_BINARY = path.join(
   path.dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')),
   'bin',
-  'ubuntu',
+  process.platform === 'darwin' ? 'macos' : 'ubuntu',
   process.arch === 'arm64' ? 'aarch64' : 'x86_64',
   'cfn-guard',
 );
