@@ -4,10 +4,12 @@
  * terminal, --version, --region and --profile, "did you mean", advice that never goes in circles,
  * and exit codes a monitor can tell apart.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { readAwsProfiles } from '../lib/cli/aws-profiles';
 import { Reporter } from '../lib/cli/output';
 import type { ClientOptions } from '../lib/cli/context';
 import { describeStacks, mocks, resetMocks, runCommand, stackIs } from './helpers/cli';
@@ -139,6 +141,21 @@ describe('--region and --profile', () => {
   });
 });
 
+test('the profiles are read from the shared config and credentials files, as the SDK names them', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-rollout-profiles-'));
+  try {
+    writeFileSync(path.join(dir, 'config'), '[default]\nregion = eu-west-1\n[profile oncall]\nsso_session = corp\n[sso-session corp]\nsso_region = eu-west-1\n[services local]\n');
+    writeFileSync(path.join(dir, 'credentials'), '[ci]\naws_access_key_id = x\n[ default ]\n');
+    expect(readAwsProfiles({ AWS_CONFIG_FILE: path.join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'credentials') })).toEqual({
+      names: ['default', 'oncall', 'ci'],
+      files: [path.join(dir, 'config'), path.join(dir, 'credentials')],
+    });
+    expect(readAwsProfiles({ AWS_CONFIG_FILE: path.join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none') })).toEqual({ names: [], files: [path.join(dir, 'none')] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('advice', () => {
   test('a failing status does not advise running status, and names the environment', async () => {
     mocks.cloudformation.on(DescribeStacksCommand).rejects(cfnError('InternalFailure', 'We encountered an internal error'));
@@ -167,11 +184,10 @@ describe('advice', () => {
   test('every command line the CLI suggests names the environment', () => {
     const cliDir = path.join(__dirname, '..', 'lib', 'cli');
     const files = ['', 'commands'].flatMap((dir) =>
-      require('node:fs')
-        .readdirSync(path.join(cliDir, dir))
-        .filter((f: string) => f.endsWith('.ts'))
-        .map((f: string) => path.join(cliDir, dir, f)),
-    ) as string[];
+      readdirSync(path.join(cliDir, dir))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => path.join(cliDir, dir, f)),
+    );
     const missing: string[] = [];
     for (const file of files) {
       for (const match of readFileSync(file, 'utf8').matchAll(/npx mcp-rollout ([a-z]+)[^`'\n]*/g)) {
@@ -191,7 +207,7 @@ describe('exit codes a monitor can tell apart', () => {
     expect(run.stdout).toMatch(/^ {2}4 {4}status: something needs attention/m);
   });
 
-  test('status: an AWS error is 1, something that needs attention is 4', async () => {
+  test('status: an AWS error is 1 (needing attention is 4: test/cli-status-flags.test.ts)', async () => {
     mocks.cloudformation.on(DescribeStacksCommand).rejects(cfnError('InternalFailure', 'We encountered an internal error'));
     expect((await runCommand(['status', '--environment', 'production'])).code).toBe(1);
   });
