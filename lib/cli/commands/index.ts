@@ -4,6 +4,7 @@
  * fails when a module's command is missing from this list).
  */
 import type { CliCommand } from '../command';
+import { checkEmfCommand } from './check-emf';
 import { deployCommand } from './deploy';
 import { drillCommand } from './drill';
 import { flagsCommand } from './flags';
@@ -22,4 +23,5 @@ export const COMMANDS: readonly CliCommand[] = [
   statusCommand,
   flagsCommand,
   drillCommand,
+  checkEmfCommand,
 ];
