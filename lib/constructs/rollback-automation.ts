@@ -3,6 +3,7 @@ import { Arn, Duration, RemovalPolicy, Stack, Validations, type CfnElement } fro
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -12,6 +13,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FlagName } from '../shared/feature-flags';
+import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_ENDED_EVENTS, STACK_STATUSES_TO_ENFORCE, STACK_STATUS_EVENT } from '../shared/aws-events';
 import { alarmName } from '../shared/metrics-contract';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
@@ -38,10 +40,19 @@ export interface RollbackAutomationProps {
  */
 export const ROLLBACK_FUNCTION_TIMEOUT = Duration.seconds(30);
 
+/** Asynchronous retries and event age of every invocation, alarm or EventBridge rule. */
+const RETRY_ATTEMPTS = 2;
+const MAX_EVENT_AGE = Duration.hours(1);
+
 /**
  * The seed's automated rollback: the rollback function, invoked directly by every trigger alarm
- * (an alarm Lambda action, no hop through SNS), one invocation at a time, allowed to touch only
- * this environment's traffic rule, flags, latch, critical topic and event bus.
+ * (an alarm Lambda action, no hop through SNS), and by EventBridge when a Service stack operation
+ * or a flag deployment ends, so that a rollback in force wins over a deploy already in flight
+ * (DESIGN.md D2). Allowed to touch only this environment's traffic rule, flags, latch, critical
+ * topic and event bus. Runs are safe concurrently (idempotent steps, ConflictException handled,
+ * the latch keeps its first record): no reserved concurrency, which would fail the deploy in
+ * accounts with a low concurrency quota and throttle a manual rollback during an automatic one
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
  */
 export class RollbackAutomation extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -79,10 +90,8 @@ export class RollbackAutomation extends Construct {
       timeout: ROLLBACK_FUNCTION_TIMEOUT,
       role,
       logGroup,
-      // One rollback at a time; a second alarm waits in the asynchronous queue, then finds nothing to do.
-      reservedConcurrentExecutions: 1,
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(1),
+      retryAttempts: RETRY_ATTEMPTS,
+      maxEventAge: MAX_EVENT_AGE,
       onFailure: new destinations.SnsDestination(props.criticalTopic),
       bundling: {
         minify: true,
@@ -90,8 +99,11 @@ export class RollbackAutomation extends Construct {
         target: 'node24',
         format: nodejs.OutputFormat.ESM,
         mainFields: ['module', 'main'],
-        // SDK v3 is in the runtime; Powertools is bundled (it is not).
-        externalModules: ['@aws-sdk/*'],
+        // Everything is bundled, the SDK v3 clients included: the function runs the versions
+        // package-lock.json pins, not whatever the runtime ships, and the bundle tree-shaken to
+        // the commands it sends loads faster than the runtime's full clients (npm run bench).
+        externalModules: [],
+        // The ES module builds of the SDK let esbuild drop what is not used.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         forceDockerBundling: false,
         logLevel: nodejs.LogLevel.ERROR,
@@ -110,6 +122,7 @@ export class RollbackAutomation extends Construct {
         [ROLLBACK_FUNCTION_ENV.criticalTopicArn]: props.criticalTopic.topicArn,
         [ROLLBACK_FUNCTION_ENV.eventBusName]: 'default',
         [ROLLBACK_FUNCTION_ENV.triggerAlarms]: props.triggers.map((t) => t.name).join(','),
+        [ROLLBACK_FUNCTION_ENV.serviceStackName]: stack.stackName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
@@ -130,7 +143,7 @@ export class RollbackAutomation extends Construct {
       ],
     );
     allow(
-      ['ssm:GetParameter', 'ssm:PutParameter'],
+      ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter'],
       [Arn.format({ service: 'ssm', resource: 'parameter', resourceName: props.latchParameterName.replace(/^\//, '') }, stack)],
     );
     props.criticalTopic.grantPublish(role);
@@ -159,6 +172,30 @@ export class RollbackAutomation extends Construct {
 
     const invoke = new actions.LambdaAction(this.function);
     for (const { alarm } of props.triggers) alarm.addAlarmAction(invoke);
+
+    // The enforce path: whatever ends while the latch is set is driven back to the latched state.
+    // The function acts only while latched; otherwise it answers "not_latched" and changes nothing.
+    const enforce = new targets.LambdaFunction(this.function, { retryAttempts: RETRY_ATTEMPTS, maxEventAge: MAX_EVENT_AGE });
+    new events.Rule(this, 'StackOperationEnded', {
+      description: `${stack.stackName} operations that end: re-assert a rollback in force (the update may have written the weights it resolved before the latch was set)`,
+      eventPattern: {
+        source: [STACK_STATUS_EVENT.source],
+        detailType: [STACK_STATUS_EVENT.detailType],
+        detail: { 'stack-id': [stack.stackId], 'status-details': { status: [...STACK_STATUSES_TO_ENFORCE] } },
+      },
+      targets: [enforce],
+    });
+    // These reach EventBridge only while the AppConfig "deployment events to Amazon EventBridge"
+    // extension is associated with the application, environment or profile (FeatureFlags does it).
+    new events.Rule(this, 'FlagDeploymentEnded', {
+      description: `Flag deployments of ${environmentName} that complete or roll back: re-assert a rollback in force`,
+      eventPattern: {
+        source: [APPCONFIG_DEPLOYMENT_EVENTS.source],
+        detailType: [...FLAG_DEPLOYMENT_ENDED_EVENTS],
+        detail: { Environment: { Id: [env] } },
+      },
+      targets: [enforce],
+    });
 
     const anyTriggerName = alarmName(environmentName, 'service', 'any-rollback-trigger', 'trigger');
     this.anyTrigger = new cloudwatch.CompositeAlarm(this, 'AnyTrigger', {
