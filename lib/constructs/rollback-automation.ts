@@ -17,6 +17,7 @@ import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_ENDED_EVENTS, STACK_STATUS
 import { alarmName } from '../shared/metrics-contract';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
+import { ROLLBACK_BUNDLE, ROLLBACK_ENTRY } from './private/rollback-bundle';
 import type { TriggerAlarm } from './kpi-alarms';
 import type { WeightedFargateService } from './weighted-fargate-service';
 
@@ -82,7 +83,7 @@ export class RollbackAutomation extends Construct {
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       functionName: `mcp-rollout-${environmentName}-rollback`,
       description: `mcp-rollout ${environmentName}: traffic to stable, rollback flags off, latch set`,
-      entry: path.join(__dirname, '..', '..', 'lambda', 'rollback', 'index.ts'),
+      entry: path.join(__dirname, '..', '..', ROLLBACK_ENTRY),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -94,17 +95,14 @@ export class RollbackAutomation extends Construct {
       maxEventAge: MAX_EVENT_AGE,
       onFailure: new destinations.SnsDestination(props.criticalTopic),
       bundling: {
-        minify: true,
-        sourceMap: false,
-        target: 'node24',
+        minify: ROLLBACK_BUNDLE.minify,
+        sourceMap: ROLLBACK_BUNDLE.sourceMap,
+        target: ROLLBACK_BUNDLE.target,
         format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // Everything is bundled, the SDK v3 clients included: the function runs the versions
-        // package-lock.json pins, not whatever the runtime ships, and the bundle tree-shaken to
-        // the commands it sends loads faster than the runtime's full clients (npm run bench).
+        mainFields: [...ROLLBACK_BUNDLE.mainFields],
+        // Nothing external: the SDK clients are bundled and pinned (see rollback-bundle.ts).
         externalModules: [],
-        // The ES module builds of the SDK let esbuild drop what is not used.
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        banner: ROLLBACK_BUNDLE.banner,
         forceDockerBundling: false,
         logLevel: nodejs.LogLevel.ERROR,
       },
