@@ -5,6 +5,7 @@
  * - lambda (bench/lambda.ts): the rollback function bundled as the stack bundles it, its size and
  *   the median time to import it in a fresh Node.js process (its cold-start module load);
  * - cli: the operator CLI's start-up time (`--help` in a fresh process);
+ * - server kit: the instrumentation's added CPU per tools/call (bench/server-kit.ts);
  * - test: the wall time of `npm test`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { benchLambda } from './lambda';
+import { benchServerKit } from './server-kit';
 
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -95,5 +97,5 @@ function printTable(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  printTable([...benchLambda(), ...benchCli(), ...benchSynth(), ...benchTests()]);
+  printTable([...benchLambda(), ...benchCli(), ...benchServerKit(), ...benchSynth(), ...benchTests()]);
 }

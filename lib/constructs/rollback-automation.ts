@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FlagName } from '../shared/feature-flags';
 import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_ENDED_EVENTS, STACK_STATUSES_TO_ENFORCE, STACK_STATUS_EVENT } from '../shared/aws-events';
-import { alarmName } from '../shared/metrics-contract';
+import { alarmName, rollbackFunctionName } from '../shared/names';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
 import { ROLLBACK_BUNDLE, ROLLBACK_ENTRY } from './private/rollback-bundle';
@@ -81,7 +81,7 @@ export class RollbackAutomation extends Construct {
     logGroup.grantWrite(role);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      functionName: `mcp-rollout-${environmentName}-rollback`,
+      functionName: rollbackFunctionName(environmentName),
       description: `mcp-rollout ${environmentName}: traffic to stable, rollback flags off, latch set`,
       entry: path.join(__dirname, '..', '..', ROLLBACK_ENTRY),
       handler: 'handler',

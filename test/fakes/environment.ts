@@ -12,7 +12,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { EnvironmentConfig } from '../../lib/config/schema';
 import { buildFlagDocument, serializeFlagDocument } from '../../lib/shared/feature-flags';
 import type { EnvironmentName } from '../../lib/shared/environment-names';
-import { alarmName } from '../../lib/shared/metrics-contract';
+import { alarmName } from '../../lib/shared/names';
 import { LATCH_CLEAR, ROLLBACK_FUNCTION_ENV, latchParameterName } from '../../lib/shared/rollback-contract';
 import { serviceStackName, type ServiceOutputKey, SERVICE_OUTPUTS } from '../../lib/shared/stack-contract';
 import { readConfig } from '../../lambda/rollback/config';
