@@ -12,13 +12,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { EnvironmentConfig } from '../../lib/config/schema';
 import { buildFlagDocument, serializeFlagDocument } from '../../lib/shared/feature-flags';
 import type { EnvironmentName } from '../../lib/shared/environment-names';
-import { alarmName } from '../../lib/shared/names';
-import { LATCH_CLEAR, ROLLBACK_FUNCTION_ENV, latchParameterName } from '../../lib/shared/rollback-contract';
+import { alarmName, latchParameterName } from '../../lib/shared/names';
+import { LATCH_CLEAR, ROLLBACK_FUNCTION_ENV } from '../../lib/shared/rollback-contract';
 import { serviceStackName, type ServiceOutputKey, SERVICE_OUTPUTS } from '../../lib/shared/stack-contract';
 import { readConfig } from '../../lambda/rollback/config';
 import type { Dependencies } from '../../lambda/rollback/rollback';
 import { testConfig } from '../helpers/config';
-import type { AwsState, FakeStack, StackTimings } from './aws-state';
+import type { AwsState, FakeStack, ServiceTemplateModel, StackTimings } from './aws-state';
 
 const ARN = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012';
 
@@ -65,6 +65,8 @@ export interface SeedOptions {
   readonly canaryTraffic?: number;
   readonly timings?: Partial<StackTimings>;
   readonly outputs?: Record<ServiceOutputKey, string>;
+  /** Changes to the template model, to show what an earlier template would do (negative controls). */
+  readonly model?: Partial<ServiceTemplateModel>;
 }
 
 export function seedEnvironment(fake: AwsState, options: SeedOptions = {}): SeededEnvironment {
@@ -94,6 +96,7 @@ export function seedEnvironment(fake: AwsState, options: SeedOptions = {}): Seed
       rollbackFlags: config.flags.rollbackFlags,
       gradualStrategyId: o.flagsGradualStrategyId,
       immediateStrategyId: o.flagsImmediateStrategyId,
+      ...options.model,
     },
     ...(options.timings ? { timings: options.timings } : {}),
     resources: {
