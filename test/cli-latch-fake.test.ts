@@ -9,9 +9,9 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import { performRollback } from '../lambda/rollback/rollback';
 import { Interrupted } from '../lib/cli/errors';
 import type { Toolkit, ToolkitDeployRequest } from '../lib/cli/context';
-import { buildFlagDocument, DEFAULT_FLAG_VALUES, parseFlagDocument, rolledBackDocument, serializeFlagDocument, withValues } from '../lib/shared/feature-flags';
+import { buildFlagDocument, DEFAULT_FLAG_VALUES, parseFlagDocument, rolledBackDocument, withValues } from '../lib/shared/feature-flags';
 import { AwsState, type ServiceTemplateModel, type StackTimings } from './fakes/aws-state';
-import { functionDeps, seedEnvironment, type SeededEnvironment } from './fakes/environment';
+import { functionDeps, seedEnvironment, startFlagDeployment, type SeededEnvironment } from './fakes/environment';
 import { FakeClock, mocks, outputsFor, resetMocks, runCommand } from './helpers/cli';
 
 const MINUTE = 60_000;
@@ -58,8 +58,7 @@ const deployment = (n: number) => fake.deploymentsOf(env.outputs.flagsEnvironmen
 
 /** A gradual `auto_correction_enabled=false` (deployment #2) that has run for `minutes`. */
 function gradualChangeRunning(minutes: number): void {
-  const version = fake.createHostedVersion(env.outputs.flagsProfileId, serializeFlagDocument(withValues(ON, { auto_correction_enabled: false })));
-  fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, String(version), env.outputs.flagsGradualStrategyId);
+  startFlagDeployment(fake, env, withValues(ON, { auto_correction_enabled: false }), 'gradual');
   fake.advance(minutes * MINUTE);
 }
 
@@ -174,8 +173,7 @@ describe('status shows drift from the latched state (issue 11 item 5)', () => {
   test('a rollback flag is on while latched: status says drift', async () => {
     await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'p95', dryRun: false }, functionDeps(fake, env).deps);
     fake.advance(1000);
-    const on = fake.createHostedVersion(env.outputs.flagsProfileId, serializeFlagDocument(ON));
-    fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, String(on), env.outputs.flagsImmediateStrategyId);
+    startFlagDeployment(fake, env, ON, 'immediate');
     fake.advance(1000);
 
     const run = await cli(['status']);

@@ -12,12 +12,11 @@ import {
   DEFAULT_FLAG_VALUES,
   parseFlagDocument,
   rolledBackDocument,
-  serializeFlagDocument,
   withValues,
 } from '../lib/shared/feature-flags';
 import { parseLatch, type RollbackResult } from '../lib/shared/rollback-contract';
 import { AwsState } from './fakes/aws-state';
-import { functionDeps, seedEnvironment, type FunctionRun, type SeededEnvironment } from './fakes/environment';
+import { functionDeps, seedEnvironment, startFlagDeployment, type FunctionRun, type SeededEnvironment } from './fakes/environment';
 
 const MINUTE = 60_000;
 const stubs = new AwsState().install();
@@ -48,8 +47,7 @@ const deployment = (n: number) => fake.deploymentsOf(env.outputs.flagsEnvironmen
 
 /** A gradual `flags set auto_correction_enabled=false` (version 2, deployment #2) that has run for `minutes`. */
 function gradualChangeRunning(minutes: number): void {
-  const version = fake.createHostedVersion(env.outputs.flagsProfileId, serializeFlagDocument(withValues(ON, { auto_correction_enabled: false })));
-  fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, String(version), env.outputs.flagsGradualStrategyId, 'flags set');
+  startFlagDeployment(fake, env, withValues(ON, { auto_correction_enabled: false }), 'gradual', 'flags set');
   fake.advance(minutes * MINUTE);
 }
 
@@ -192,14 +190,13 @@ describe('a flag deployment in progress (issue 11 items 3 and 4)', () => {
   });
 
   test('ConflictException: a deployment that started meanwhile is stopped and the start tried again', async () => {
-    const flagsOn = fake.createHostedVersion(env.outputs.flagsProfileId, serializeFlagDocument(ON));
     fake.before('StartDeploymentCommand', () => {
-      fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, String(flagsOn), env.outputs.flagsGradualStrategyId, 'cloudformation');
+      startFlagDeployment(fake, env, ON, 'gradual', 'cloudformation');
     });
     const result = await performRollback(alarmRequest, run.deps);
     expect(writes()).toEqual(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'StopDeployment', 'StartDeployment', 'PutParameter', 'PutEvents', 'Publish']);
     expect(run.warnings).toEqual(['another flag deployment is in progress: looking again']);
-    expect(result.flags).toMatchObject({ version: '3', deployment: 3, stopped: { number: 2, stateBefore: 'DEPLOYING', stateAfter: 'ROLLED_BACK', allowRevert: false } });
+    expect(result.flags).toMatchObject({ version: '2', deployment: 3, stopped: { number: 2, stateBefore: 'DEPLOYING', stateAfter: 'ROLLED_BACK', allowRevert: false } });
     fake.advance(1000);
     expect(served()).toEqual(rolledBackDocument(ON, ROLLBACK_FLAGS));
   });
@@ -208,8 +205,7 @@ describe('a flag deployment in progress (issue 11 items 3 and 4)', () => {
     await performRollback(alarmRequest, run.deps);
     fake.advance(1000);
     // Someone turns a rollback flag back on, gradually, while the environment is latched.
-    const on = fake.createHostedVersion(env.outputs.flagsProfileId, serializeFlagDocument(ON));
-    fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, String(on), env.outputs.flagsGradualStrategyId);
+    startFlagDeployment(fake, env, ON, 'gradual');
     fake.calls.length = 0;
     const result = await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'again', dryRun: false }, functionDeps(fake, env).deps);
     expect(writes()).toEqual(['StopDeployment', 'PutEvents', 'Publish']);

@@ -7,10 +7,10 @@
  */
 import { performRollback } from '../lambda/rollback/rollback';
 import { parseRollbackEvent, RejectedInput, type Acceptance, type RollbackRequest } from '../lambda/rollback/events';
-import { buildFlagDocument, DEFAULT_FLAG_VALUES, parseFlagDocument, rolledBackDocument, serializeFlagDocument } from '../lib/shared/feature-flags';
+import { buildFlagDocument, DEFAULT_FLAG_VALUES, parseFlagDocument, rolledBackDocument } from '../lib/shared/feature-flags';
 import { LATCH_CLEAR, parseLatch, type RollbackResult } from '../lib/shared/rollback-contract';
 import { AwsState, type StackTimings } from './fakes/aws-state';
-import { functionDeps, seedEnvironment, type SeededEnvironment } from './fakes/environment';
+import { functionDeps, seedEnvironment, startFlagDeployment, type SeededEnvironment } from './fakes/environment';
 
 const MINUTE = 60_000;
 const stubs = new AwsState().install();
@@ -180,8 +180,8 @@ describe('a flag deployment that ends while rolled back (issue 11 item 5)', () =
     await rollback(manual);
     await live(() => true);
     // Started by hand in the console, gradually; no alarm fires, so AppConfig lets it complete.
-    const on = fake.createHostedVersion(env.outputs.flagsProfileId, serializeFlagDocument(ON));
-    const d = fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, String(on), env.outputs.flagsGradualStrategyId, 'console');
+    const d = startFlagDeployment(fake, env, ON, 'gradual', 'console');
+    const on = Number(d.version);
     let servedAtCompletion: unknown;
     fake.before('ListDeploymentsCommand', () => {
       servedAtCompletion = served();
@@ -196,8 +196,7 @@ describe('a flag deployment that ends while rolled back (issue 11 item 5)', () =
   });
 
   test('while no rollback is in force, the enforce path changes nothing', async () => {
-    const version = fake.createHostedVersion(env.outputs.flagsProfileId, serializeFlagDocument(OFF));
-    fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, String(version), env.outputs.flagsImmediateStrategyId);
+    startFlagDeployment(fake, env, OFF, 'immediate');
     const calls = fake.calls.length;
     expect((await live(() => true)).map((r) => r.outcome)).toEqual(['not_latched']);
     expect(fake.calls.slice(calls).map(([, c]) => c)).not.toContain('ModifyRuleCommand');
@@ -207,13 +206,12 @@ describe('a flag deployment that ends while rolled back (issue 11 item 5)', () =
   test('AppConfig rolling back the immediate deployment again and again: no loop, a person is paged', async () => {
     await rollback(manual);
     fake.advance(1000);
-    const on = () => String(fake.createHostedVersion(env.outputs.flagsProfileId, serializeFlagDocument(ON)));
-    const d = fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, on(), env.outputs.flagsGradualStrategyId);
+    const d = startFlagDeployment(fake, env, ON, 'gradual');
     fake.advance(21 * MINUTE);
     expect(d.state).toBe('COMPLETE');
     // As if a monitor rolled back even immediate deployments: three in a row, just now.
     for (let i = 0; i < 3; i++) {
-      const bounced = fake.startDeployment(env.outputs.flagsEnvironmentId, env.outputs.flagsApplicationId, env.outputs.flagsProfileId, on(), env.outputs.flagsImmediateStrategyId);
+      const bounced = startFlagDeployment(fake, env, ON, 'immediate');
       fake.stopDeployment(env.outputs.flagsApplicationId, env.outputs.flagsEnvironmentId, bounced.number, false);
     }
     const error = await rollback({ kind: 'enforce', name: `flag deployment #${d.number}`, reason: 'x', cause: { type: 'flags', detailType: 'On Deployment Complete', deploymentNumber: d.number }, dryRun: false }).catch(

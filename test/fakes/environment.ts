@@ -10,7 +10,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { EnvironmentConfig } from '../../lib/config/schema';
-import { buildFlagDocument, serializeFlagDocument } from '../../lib/shared/feature-flags';
+import { buildFlagDocument, serializeFlagDocument, type FlagDocument } from '../../lib/shared/feature-flags';
 import type { EnvironmentName } from '../../lib/shared/environment-names';
 import { alarmName, latchParameterName } from '../../lib/shared/names';
 import { LATCH_CLEAR, ROLLBACK_FUNCTION_ENV } from '../../lib/shared/rollback-contract';
@@ -140,6 +140,17 @@ export function seedEnvironment(fake: AwsState, options: SeedOptions = {}): Seed
       fake.setAlarm(monitor, triggers.some((t) => fake.alarms.get(t) === 'ALARM') ? 'ALARM' : 'OK');
     },
   };
+}
+
+/**
+ * Starts a flag deployment of `document` the way a person or CloudFormation would (a new hosted
+ * version, then StartDeployment), straight in the fake: nothing of the code under test runs.
+ */
+export function startFlagDeployment(fake: AwsState, seeded: SeededEnvironment, document: FlagDocument, strategy: 'gradual' | 'immediate', description?: string) {
+  const o = seeded.outputs;
+  const version = fake.createHostedVersion(o.flagsProfileId, serializeFlagDocument(document));
+  const strategyId = strategy === 'gradual' ? o.flagsGradualStrategyId : o.flagsImmediateStrategyId;
+  return fake.startDeployment(o.flagsEnvironmentId, o.flagsApplicationId, o.flagsProfileId, String(version), strategyId, description);
 }
 
 export interface FunctionRun {
