@@ -137,6 +137,8 @@ describe('flags', () => {
     expect(sent(mocks.appconfig)).toEqual([
       ['ListDeploymentsCommand', { ApplicationId: 'abc1234', EnvironmentId: 'env5678', MaxResults: 10 }],
       ['GetHostedConfigurationVersionCommand', { ApplicationId: 'abc1234', ConfigurationProfileId: 'prof901', VersionNumber: 5 }],
+      // The last completed document too: what the targets return to if #6 is stopped.
+      ['GetHostedConfigurationVersionCommand', { ApplicationId: 'abc1234', ConfigurationProfileId: 'prof901', VersionNumber: 4 }],
     ]);
     expect(run.stdout.split('\n')).toEqual([
       'flag                         value  rollback turns it off',
@@ -232,14 +234,16 @@ describe('flags', () => {
     expect(sentNames(mocks.appconfig)).toEqual([
       'ListDeploymentsCommand',
       'GetHostedConfigurationVersionCommand',
+      'GetHostedConfigurationVersionCommand',
       'StopDeploymentCommand',
       'CreateHostedConfigurationVersionCommand',
       'StartDeploymentCommand',
       'GetDeploymentCommand',
       'GetDeploymentCommand',
     ]);
-    expect(sent(mocks.appconfig)[2]).toEqual(['StopDeploymentCommand', { ApplicationId: 'abc1234', EnvironmentId: 'env5678', DeploymentNumber: 6 }]);
-    expect((sent(mocks.appconfig)[4]?.[1] as { DeploymentStrategyId: string }).DeploymentStrategyId).toBe('imm4567');
+    // BAKING: AppConfig stops it only with AllowRevert (test/cli-latch-fake.test.ts runs this against the fake).
+    expect(sent(mocks.appconfig)[3]).toEqual(['StopDeploymentCommand', { ApplicationId: 'abc1234', EnvironmentId: 'env5678', DeploymentNumber: 6, AllowRevert: true }]);
+    expect((sent(mocks.appconfig)[5]?.[1] as { DeploymentStrategyId: string }).DeploymentStrategyId).toBe('imm4567');
     expect(clock.sleeps).toEqual([2000]);
     expect(run.stdout).toContain('Deployment #7 is COMPLETE; every task has enhanced_error_messages=false within one agent poll (15 s).');
   });

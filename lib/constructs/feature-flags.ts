@@ -39,6 +39,13 @@ export interface FeatureFlagsProps {
    * @default - the document built from `values`
    */
   readonly documentOverride?: string;
+  /**
+   * The id of the strategy CloudFormation deploys the document with, as a string; overrides the
+   * gradual strategy when given. Lets the stack pass a CloudFormation expression (while the latch
+   * is set, the rolled-back document goes out with the immediate strategy).
+   * @default - the gradual strategy
+   */
+  readonly deploymentStrategyOverride?: (strategies: { readonly gradual: string; readonly immediate: string }) => string;
 }
 
 /** AppConfig deployment events EventBridge receives from AppConfig (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-appconfig.html). */
@@ -116,6 +123,14 @@ export class FeatureFlags extends Construct {
       deploymentStrategy: this.gradualStrategy,
       deployTo: [this.environment],
     });
+    if (props.deploymentStrategyOverride) {
+      const deployment = this.profile.node.children.find((c): c is appconfig.CfnDeployment => c instanceof appconfig.CfnDeployment);
+      if (!deployment) throw new Error(`FeatureFlags ${this.node.path}: no AWS::AppConfig::Deployment was made for the profile`);
+      deployment.deploymentStrategyId = props.deploymentStrategyOverride({
+        gradual: this.gradualStrategy.deploymentStrategyId,
+        immediate: this.immediateStrategy.deploymentStrategyId,
+      });
+    }
 
     new events.Rule(this, 'DeploymentEvents', {
       description: `Flag deployments of ${prefix} to the info topic`,

@@ -95,6 +95,10 @@ export class ServiceStack extends Stack {
         serializeFlagDocument(rolledBackDocument(flagDocument, config.flags.rollbackFlags)),
         serializeFlagDocument(flagDocument),
       ).toString(),
+      // The rolled-back document is already live (the rollback function deployed it): sending it
+      // out immediately changes nothing on the tasks and, unlike a 20-minute gradual deployment,
+      // never blocks the next deploy's flag deployment (AppConfig runs one at a time).
+      deploymentStrategyOverride: ({ gradual, immediate }) => Fn.conditionIf(parameters.latched.logicalId, immediate, gradual).toString(),
     });
     for (const slot of SLOT_NAMES) this.flags.addAgentTo(this.service.slots[slot]);
 
