@@ -13,6 +13,8 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { EnvironmentConfig } from '../config/schema';
 import type { EnvironmentName } from '../shared/environment-names';
+import type { AwsProfiles } from './aws-profiles';
+import type { Interrupts } from './interrupts';
 import type { Reporter } from './output';
 
 export interface Clients {
@@ -28,6 +30,14 @@ export interface Clients {
   readonly sfn: SFNClient;
 }
 
+/** How the AWS clients of one command run are made. */
+export interface ClientOptions {
+  /** The named profile of the shared AWS files (`--profile`); absent: the SDK's own choice (AWS_PROFILE, default). */
+  readonly profile?: string;
+  /** Ctrl-C: every call listens to it, and calls that change something finish first. */
+  readonly interrupts?: Interrupts;
+}
+
 export interface Terminal {
   /** Writes a line to standard output. */
   stdout(line: string): void;
@@ -35,6 +45,10 @@ export interface Terminal {
   stderr(text: string): void;
   /** Standard error is a terminal: progress redraws one line instead of printing many. */
   readonly interactive: boolean;
+  /** Width of standard output when it is a terminal (help wraps to it). */
+  readonly stdoutColumns?: number;
+  /** Width of standard error when it is a terminal (progress lines are cut to it). */
+  readonly stderrColumns?: number;
 }
 
 export interface Clock {
@@ -60,7 +74,7 @@ export interface Toolkit {
 
 /** Everything the CLI needs from outside; `bin/mcp-rollout.ts` builds the real one. */
 export interface CliDeps {
-  readonly clients: (region: string | undefined) => Clients;
+  readonly clients: (region: string | undefined, options: ClientOptions) => Clients;
   readonly terminal: Terminal;
   readonly clock: Clock;
   readonly toolkit: Toolkit;
@@ -69,6 +83,10 @@ export interface CliDeps {
   readonly user: string;
   /** Aborted by Ctrl-C. */
   readonly signal: AbortSignal;
+  /** The process environment (AWS_PROFILE, AWS_ENDPOINT_URL), for checks and advice. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The profiles of the shared AWS config and credentials files. */
+  readonly awsProfiles: () => AwsProfiles;
 }
 
 /** What every command run sees. */
@@ -76,7 +94,10 @@ export interface LocalContext {
   readonly report: Reporter;
   readonly clock: Clock;
   readonly user: string;
+  /** Aborted by Ctrl-C once no change that must finish is running (interrupts.ts). */
   readonly signal: AbortSignal;
+  /** Ctrl-C handling: `mustFinish` marks a change that must not be cut off. */
+  readonly interrupts: Interrupts;
 }
 
 /** What a command on one deployed environment sees. */

@@ -7,7 +7,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { APPCONFIG_AGENT_PORT } from '../config/schema';
+import { APPCONFIG_AGENT_MEMORY_LIMIT_MIB, APPCONFIG_AGENT_PORT } from '../config/schema';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FargateSlot } from './private/fargate-slot';
 import { CONTAINER_ENVIRONMENT } from '../shared/metrics-contract';
@@ -39,6 +39,13 @@ export interface FeatureFlagsProps {
    * @default - the document built from `values`
    */
   readonly documentOverride?: string;
+  /**
+   * The id of the strategy CloudFormation deploys the document with, as a string; overrides the
+   * gradual strategy when given. Lets the stack pass a CloudFormation expression (while the latch
+   * is set, the rolled-back document goes out with the immediate strategy).
+   * @default - the gradual strategy
+   */
+  readonly deploymentStrategyOverride?: (strategies: { readonly gradual: string; readonly immediate: string }) => string;
 }
 
 /** AppConfig deployment events EventBridge receives from AppConfig (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-appconfig.html). */
@@ -46,6 +53,12 @@ export const FLAG_DEPLOYMENT_EVENT_TYPES = ['On Deployment Start', 'On Deploymen
 
 /** The AppConfig Agent image; 2.x is the supported major version. */
 export const APPCONFIG_AGENT_IMAGE = 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x';
+
+/**
+ * The user the AppConfig Agent runs as: `nobody`, not root (Control Tower CT.ECS.PR.3). It listens
+ * on 2772, above the privileged ports, and reads nothing from disk but its own binary.
+ */
+export const APPCONFIG_AGENT_USER = '65534:65534';
 
 /**
  * The seed's feature flags on AppConfig: an application, an environment and a feature-flag profile,
@@ -110,6 +123,14 @@ export class FeatureFlags extends Construct {
       deploymentStrategy: this.gradualStrategy,
       deployTo: [this.environment],
     });
+    if (props.deploymentStrategyOverride) {
+      const deployment = this.profile.node.children.find((c): c is appconfig.CfnDeployment => c instanceof appconfig.CfnDeployment);
+      if (!deployment) throw new Error(`FeatureFlags ${this.node.path}: no AWS::AppConfig::Deployment was made for the profile`);
+      deployment.deploymentStrategyId = props.deploymentStrategyOverride({
+        gradual: this.gradualStrategy.deploymentStrategyId,
+        immediate: this.immediateStrategy.deploymentStrategyId,
+      });
+    }
 
     new events.Rule(this, 'DeploymentEvents', {
       description: `Flag deployments of ${prefix} to the info topic`,
@@ -201,6 +222,13 @@ export class FeatureFlags extends Construct {
       image: ecs.ContainerImage.fromRegistry(APPCONFIG_AGENT_IMAGE),
       // Without the agent no flag change (a rollback included) reaches the server: restart the task.
       essential: true,
+      user: APPCONFIG_AGENT_USER,
+      // The agent writes to disk only where BACKUP_DIRECTORY, LOG_PATH or a MANIFEST tell it to
+      // (https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-containers-agent-configuring.html);
+      // none is set: it caches in memory and logs to stderr. A backup would not help here anyway:
+      // the task's storage ends with the task, and the agent is essential, so it never outlives it.
+      readonlyRootFilesystem: true,
+      memoryLimitMiB: APPCONFIG_AGENT_MEMORY_LIMIT_MIB,
       memoryReservationMiB: 64,
       portMappings: [{ containerPort: APPCONFIG_AGENT_PORT, protocol: ecs.Protocol.TCP }],
       environment: {

@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -25,7 +25,7 @@ import {
   rolloutStateMachineName,
   type RolloutPlan,
 } from '../shared/rollout-contract';
-import { NODE_LAMBDA } from './private/node-lambda';
+import { ROLLBACK_BUNDLE } from './private/rollback-bundle';
 import { rolloutDefinition, type AslDefinition } from './private/rollout-definition';
 
 export interface RolloutEngineProps {
@@ -159,12 +159,25 @@ export class RolloutEngine extends Construct {
       description: `mcp-rollout ${env}: judges a bake, canary against stable and the KPI table (pass, hold, fail)`,
       entry: path.join(__dirname, '..', '..', 'lambda', 'rollout-judge', 'index.ts'),
       handler: 'handler',
-      ...NODE_LAMBDA,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       // One GetMetricData window and the alarm history: seconds; the state machine retries a timeout.
       timeout: Duration.seconds(30),
       role,
       logGroup,
+      // Bundled like the rollback function, SDK clients included (rollback-bundle.ts says why).
+      bundling: {
+        minify: ROLLBACK_BUNDLE.minify,
+        sourceMap: ROLLBACK_BUNDLE.sourceMap,
+        target: ROLLBACK_BUNDLE.target,
+        format: nodejs.OutputFormat.ESM,
+        mainFields: [...ROLLBACK_BUNDLE.mainFields],
+        externalModules: [],
+        banner: ROLLBACK_BUNDLE.banner,
+        forceDockerBundling: false,
+        logLevel: nodejs.LogLevel.ERROR,
+      },
       environment: {
         [ROLLOUT_JUDGE_ENV.environment]: env,
         [ROLLOUT_JUDGE_ENV.serviceStackName]: props.serviceStackName,

@@ -6,6 +6,7 @@
 import type { CliCommand } from '../command';
 import { abortCommand } from './abort';
 import { approveCommand } from './approve';
+import { checkEmfCommand } from './check-emf';
 import { deployCommand } from './deploy';
 import { drillCommand } from './drill';
 import { flagsCommand } from './flags';
@@ -28,4 +29,5 @@ export const COMMANDS: readonly CliCommand[] = [
   statusCommand,
   flagsCommand,
   drillCommand,
+  checkEmfCommand,
 ];
