@@ -7,7 +7,7 @@
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { performRollback } from '../lambda/rollback/rollback';
-import { Interrupted } from '../lib/cli/errors';
+import { EXIT_CODES, Interrupted } from '../lib/cli/errors';
 import type { Toolkit, ToolkitDeployRequest } from '../lib/cli/context';
 import { buildFlagDocument, DEFAULT_FLAG_VALUES, parseFlagDocument, rolledBackDocument, withValues } from '../lib/shared/feature-flags';
 import { AwsState, type ServiceTemplateModel, type StackTimings } from './fakes/aws-state';
@@ -159,14 +159,14 @@ describe('status shows drift from the latched state (issue 11 item 5)', () => {
     mocks.ecs.on(DescribeServicesCommand).resolves({ services: [] });
   });
 
-  test('a deploy in flight wrote its weights back after the rollback: status says drift and exits 1', async () => {
+  test('a deploy in flight wrote its weights back after the rollback: status says drift and exits 4 (needs attention)', async () => {
     const op = fake.beginStackUpdate(env.stack.name, { CanaryTraffic: '50', CanaryImageTag: 'v1.6.0' });
     fake.advance(MINUTE);
     await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'p95', dryRun: false }, functionDeps(fake, env).deps);
     fake.advanceUntil(() => op.finished);
 
     const run = await cli(['status']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(EXIT_CODES.needsAttention);
     expect(run.stdout).toContain('  - drift: live weights stable 50 / canary 50 differ from the latched stable 100 / canary 0; the rollback function drives them back when the stack operation ends (else run npx mcp-rollout rollback --environment production --confirm)');
   });
 
@@ -177,7 +177,7 @@ describe('status shows drift from the latched state (issue 11 item 5)', () => {
     fake.advance(1000);
 
     const run = await cli(['status']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(EXIT_CODES.needsAttention);
     expect(run.stdout).toContain('  - drift: hierarchical_tools_enabled, enumdescriptions_validation on while rolled back (flag deployment #3 COMPLETE); the rollback function turns them off when a flag deployment ends (else run npx mcp-rollout rollback --environment production --confirm)');
   });
 
