@@ -99,12 +99,19 @@ test('a stack without the outputs the CLI needs says to deploy the current app',
   );
 });
 
-test('the real toolkit runs cdk deploy of the one stack, with stack-qualified parameters and no approval prompt', () => {
+test('the real toolkit deploys the reviewed assembly of the one stack, with stack-qualified parameters and no second prompt', () => {
   expect(
-    cdkDeployArguments({ selector: 'Production/Service', stackName: 'Production-Service', parameters: { CanaryImageTag: 'v1.5.0', CanaryTraffic: '10' } }),
+    cdkDeployArguments({
+      selector: 'Production/Service',
+      stackName: 'Production-Service',
+      parameters: { CanaryImageTag: 'v1.5.0', CanaryTraffic: '10' },
+      assemblyDir: '/tmp/mcp-rollout-synth-abc',
+    }),
   ).toEqual([
     'cdk',
     'deploy',
+    '--app',
+    '/tmp/mcp-rollout-synth-abc',
     'Production/Service',
     '--exclusively',
     '--require-approval',

@@ -4,6 +4,7 @@
  * command by name: each one is a CliCommand listed in `commands/index.ts`.
  */
 import { describeError } from '../shared/aws-errors';
+import { reportActivity } from './aws-activity';
 import { helpText, parseCommandLine } from './args';
 import type { CliCommand } from './command';
 import { COMMANDS } from './commands';
@@ -34,7 +35,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps, commands: r
       result = await line.command.run(local, input);
     } else {
       const config = deps.environments[line.environment];
-      result = await line.command.run({ ...local, environment: line.environment, config, clients: deps.clients(config.region), toolkit: deps.toolkit }, input);
+      result = await line.command.run({ ...local, environment: line.environment, config, clients: reportActivity(deps.clients(config.region), report), toolkit: deps.toolkit }, input);
     }
     report.result(line.command.name, line.environment, result);
     return result.exitCode;

@@ -1,7 +1,11 @@
 /**
- * One deploy of the Service stack with the CDK toolkit, passing only the parameters that change
- * (`cdk deploy` keeps the previous value of the others, DESIGN.md D1), then a read-back of what
- * CloudFormation applied and the info events. Used by `deploy` and `promote`.
+ * One change of the Service stack's deploy-time parameters, then a read-back of what
+ * CloudFormation applied and the info events. Used by `deploy`, `promote` and `undo`.
+ *
+ * The change goes through stack-update.ts (UpdateStack with the deployed template), so a stale
+ * or modified clone cannot redeploy its own template. Only `deploy --template`, after the
+ * operator approved the differences by the local template's digest, hands the reviewed assembly
+ * to the CDK toolkit (template-check.ts).
  */
 import { INFO_EVENTS } from '../shared/metrics-contract';
 import { PARAMETER_NAMES, serviceStackSelector } from '../shared/stack-contract';
@@ -12,6 +16,7 @@ import { sendInfoEvents, type InfoEvent } from './info-events';
 import { readLatch, readWeights } from './live-state';
 import { formatDuration } from './output';
 import { describeServiceStack, type DeployedParameters, type ServiceStackState } from './service-stack';
+import { updateStackParameters } from './stack-update';
 
 export interface ParameterChange {
   readonly key: keyof DeployedParameters;
@@ -39,27 +44,17 @@ function describeChanges(changes: readonly ParameterChange[]): string {
   return changes.map((c) => `${c.parameter} ${c.from} -> ${c.to}`).join(', ');
 }
 
-export async function deployStage(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[]): Promise<StageDeployResult> {
+/** A local template the operator reviewed and approved (deploy --template --approve-template). */
+export interface ApprovedTemplate {
+  readonly assemblyDir: string;
+  readonly digest: string;
+}
+
+export async function deployStage(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[], template?: ApprovedTemplate): Promise<StageDeployResult> {
   if (ctx.signal.aborted) throw new Interrupted();
-  const selector = serviceStackSelector(ctx.environment);
   const started = ctx.clock.now();
-  ctx.report.say(`Deploying ${selector} with the CDK toolkit: ${describeChanges(changes)}; every other parameter keeps its deployed value.`);
-  const exitCode = await ctx.toolkit.deploy(
-    { selector, stackName: before.name, parameters: Object.fromEntries(changes.map((c) => [c.parameter, c.to])) },
-    ctx.signal,
-  );
-  const after = await describeServiceStack(ctx);
-  if (/_IN_PROGRESS$/.test(after.status)) {
-    // The toolkit stopped watching (Ctrl-C twice); CloudFormation goes on by itself.
-    throw new Interrupted(`CloudFormation is still applying the change to ${after.name} (${after.status}); it completes or rolls back as a whole. Follow it with npx mcp-rollout status --environment ${ctx.environment}.`);
-  }
-  if (exitCode !== 0) {
-    const rolledBack = /ROLLBACK_COMPLETE$/.test(after.status);
-    throw new CliError(
-      `cdk deploy of ${selector} failed (exit ${exitCode}); the stack is ${after.status}${rolledBack ? ': CloudFormation rolled the whole change back, nothing changed' : ''}`,
-      `Read the toolkit output above (or the stack's events in the CloudFormation console), fix the cause, then run the same command again.`,
-    );
-  }
+  const after = template ? await deployTemplate(ctx, before, changes, template) : await deployParameters(ctx, before, changes);
+
 
   const notApplied = changes.filter((c) => String(after.parameters[c.key]) !== c.to);
   if (notApplied.length > 0) {
@@ -102,4 +97,35 @@ export async function deployStage(ctx: CommandContext, before: ServiceStackState
   });
   const eventsSent = await sendInfoEvents(ctx, events);
   return { stack: after, weights, durationMs, eventsSent };
+}
+
+/** The everyday path: the deployed template, only the parameters change. */
+async function deployParameters(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[]): Promise<ServiceStackState> {
+  ctx.report.say(`Updating ${before.name} with its deployed template: ${describeChanges(changes)}; every other parameter keeps its deployed value.`);
+  return updateStackParameters(ctx, before, changes, `updating ${before.name}`);
+}
+
+/** `deploy --template`: the reviewed assembly, with the CDK toolkit (it publishes the assets). */
+async function deployTemplate(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[], template: ApprovedTemplate): Promise<ServiceStackState> {
+  const selector = serviceStackSelector(ctx.environment);
+  ctx.report.say(
+    `Deploying the approved local template (digest ${template.digest}) of ${selector} with the CDK toolkit${changes.length > 0 ? `: ${describeChanges(changes)}` : ''}; every other parameter keeps its deployed value.`,
+  );
+  const exitCode = await ctx.toolkit.deploy(
+    { selector, stackName: before.name, parameters: Object.fromEntries(changes.map((c) => [c.parameter, c.to])), assemblyDir: template.assemblyDir },
+    ctx.signal,
+  );
+  const after = await describeServiceStack(ctx);
+  if (/_IN_PROGRESS$/.test(after.status)) {
+    // The toolkit stopped watching (Ctrl-C twice); CloudFormation goes on by itself.
+    throw new Interrupted(`CloudFormation is still applying the change to ${after.name} (${after.status}); it completes or rolls back as a whole. Follow it with npx mcp-rollout status --environment ${ctx.environment} --watch.`);
+  }
+  if (exitCode !== 0) {
+    const rolledBack = /ROLLBACK_COMPLETE$/.test(after.status);
+    throw new CliError(
+      `cdk deploy of ${selector} failed (exit ${exitCode}); the stack is ${after.status}${rolledBack ? ': CloudFormation rolled the whole change back, nothing changed' : ''}`,
+      `Read the toolkit output above (or the stack's events in the CloudFormation console), fix the cause, then run the same command again.`,
+    );
+  }
+  return after;
 }

@@ -9,6 +9,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clients, Clock, Terminal } from './context';
 import { Interrupted } from './errors';
+import { colorsWanted } from './output';
 
 /**
  * The SDK's standard retry mode retries throttling and transient errors with backoff; five
@@ -50,4 +51,6 @@ export const processTerminal: Terminal = {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (text) => process.stderr.write(text),
   interactive: process.stderr.isTTY === true,
+  stdoutInteractive: process.stdout.isTTY === true,
+  colors: colorsWanted(process.env, process.stdout),
 };

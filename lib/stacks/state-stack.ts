@@ -1,6 +1,7 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { ReleaseHistory } from '../constructs/release-history';
 import type { EnvironmentName } from '../shared/environment-names';
 import { LATCH_CLEAR, latchParameterName } from '../shared/rollback-contract';
 
@@ -16,6 +17,8 @@ export interface StateStackProps extends StackProps {
  */
 export class StateStack extends Stack {
   readonly latch: ssm.StringParameter;
+  /** The release history (lib/shared/release-history.ts), kept apart from the latch. */
+  readonly releaseHistory: ReleaseHistory;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -24,5 +27,6 @@ export class StateStack extends Stack {
       stringValue: LATCH_CLEAR,
       description: `mcp-rollout ${props.environmentName}: "${LATCH_CLEAR}", or the record of the rollback in force (set by the rollback function, cleared by mcp-rollout resume)`,
     });
+    this.releaseHistory = new ReleaseHistory(this, 'ReleaseHistory', { environmentName: props.environmentName });
   }
 }
