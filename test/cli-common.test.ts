@@ -23,12 +23,12 @@ describe('command line', () => {
   });
 
   test.each([
-    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, rollback, resume, status, flags, drill'],
+    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill'],
     [['status'], 'error: --environment is required; allowed: staging, production'],
     [['status', '--environment'], 'error: --environment needs a value: --environment <name>'],
     [['status', '--environment', 'prod'], 'error: --environment must be one of staging, production, got "prod"'],
     [['status', '--environment=staging', '--json=yes'], 'error: --json takes no value'],
-    [['status', '--environment', 'staging', 'now'], 'error: unexpected argument "now" for "status"; options start with --, allowed: --environment, --json, --help'],
+    [['status', '--environment', 'staging', 'now'], 'error: unexpected argument "now" for "status"; options start with --, allowed: --environment, --json, --help, --watch, --timeout'],
     [['rollback', '--environment', 'staging', '--force'], 'error: unknown option --force for "rollback"; allowed: --environment, --json, --help, --confirm, --reason'],
   ])('%j is a usage error (exit 64) that names the option and what is allowed', async (argv, message) => {
     const run = await runCommand(argv);

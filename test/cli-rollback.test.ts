@@ -12,6 +12,7 @@ import {
   FakeClock,
   FLAGS_ROLLED_BACK,
   hostedVersion,
+  LATCH_RECORD,
   LATCHED,
   mocks,
   NOW,
@@ -251,6 +252,24 @@ describe('resume', () => {
       ['GetParameterCommand', { Name: o.latchParameterName }],
       ['PutParameterCommand', { Name: o.latchParameterName, Value: 'clear', Overwrite: true }],
       ['GetParameterCommand', { Name: o.latchParameterName }],
+      // Then the release history: the parameter exists, and one new version records the resume.
+      ['GetParameterCommand', { Name: '/mcp-rollout/production/release-history' }],
+      [
+        'PutParameterCommand',
+        {
+          Name: '/mcp-rollout/production/release-history',
+          Type: 'String',
+          Overwrite: true,
+          Value: JSON.stringify({
+            kind: 'resume',
+            environment: 'production',
+            time: '2026-11-24T10:00:10.000Z',
+            by: 'alice',
+            rollback: { by: LATCH_RECORD.requestedBy, reason: LATCH_RECORD.reason },
+            images: { stable: 'v1.4.0', canary: 'v1.5.0' },
+          }),
+        },
+      ],
     ]);
     expect(run.stdout).toContain('Resumed production: latch clear, canary at 0 %.');
   });
@@ -286,7 +305,7 @@ describe('resume', () => {
     const run = await runCommand(['resume', '--environment', 'production', '--confirm']);
     expect(run.code).toBe(0);
     expect(sentNames(mocks.cloudformation)).toEqual(['DescribeStacksCommand']);
-    expect(sentNames(mocks.ssm)).toEqual(['GetParameterCommand', 'PutParameterCommand', 'GetParameterCommand']);
+    expect(sentNames(mocks.ssm)).toEqual(['GetParameterCommand', 'PutParameterCommand', 'GetParameterCommand', 'GetParameterCommand', 'PutParameterCommand']);
   });
 
   test('has nothing to do when the latch is clear', async () => {

@@ -193,6 +193,10 @@ export interface RunOptions {
   readonly clock?: FakeClock;
   readonly controller?: AbortController;
   readonly interactive?: boolean;
+  /** Standard output is a terminal (status --watch clears the screen). */
+  readonly stdoutInteractive?: boolean;
+  /** Standard output shows colors. */
+  readonly colors?: boolean;
   /** The command registry (default: the CLI's). */
   readonly commands?: readonly CliCommand[];
 }
@@ -213,7 +217,13 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
       lambda: new LambdaClient({ region: 'eu-west-1' }),
       events: new EventBridgeClient({ region: 'eu-west-1' }),
     }),
-    terminal: { stdout: (line) => out.push(line), stderr: (text) => (err += text), interactive: options.interactive ?? false },
+    terminal: {
+      stdout: (line) => out.push(line),
+      stderr: (text) => (err += text),
+      interactive: options.interactive ?? false,
+      stdoutInteractive: options.stdoutInteractive ?? false,
+      colors: options.colors ?? false,
+    },
     clock: options.clock ?? new FakeClock(),
     toolkit: options.toolkit ?? new FakeToolkit(),
     environments: ENVIRONMENTS,

@@ -104,7 +104,6 @@ export async function status(ctx: CommandContext, options: Readonly<Record<strin
         : 'none in the latch history'
     }`,
     '',
-    '',
     'links:',
     ...table(links.map((l) => [`  ${l.name}`, l.url])),
     '',
