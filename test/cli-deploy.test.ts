@@ -92,6 +92,19 @@ describe('deploy', () => {
     expect(run.stderr).toBe('updating Production-Service: Production-Service UPDATE_IN_PROGRESS (0 ms)\nupdating Production-Service: Production-Service UPDATE_IN_PROGRESS (10.0 s)\n');
   });
 
+  test('Ctrl-C during the update: CloudFormation cannot stop half-way, so the CLI says so, waits, reads back, announces and records', async () => {
+    const controller = new AbortController();
+    const clock = new FakeClock(NOW, { count: 1, controller });
+    const w = world({ canaryTraffic: 0, clock });
+    const run = await runCommand(['deploy', '--environment', 'production', '--traffic', '10', '--canary-image', 'v1.5.0'], { clock, controller });
+    expect(controller.signal.aborted).toBe(true);
+    expect(run.stderr).toContain('Ctrl-C: waiting for the update of Production-Service to finish first: a change cut off half-way would be worse than one that finishes. Stopping right after.');
+    expect(w.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(sentNames(mocks.events)).toEqual(['PutEventsCommand']);
+    expect(JSON.parse(w.historyValues()[0] ?? '{}')).toMatchObject({ kind: 'deploy', outcome: 'done' });
+    expect(run.stdout).toContain('production: canary at 10 % (image v1.5.0), stable image v1.4.0.');
+  });
+
   test('accepts --option=value and leaves the image alone when --canary-image is not given', async () => {
     const w = world({ canaryTraffic: 10, canaryImageTag: 'v1.5.0' });
     const run = await runCommand(['deploy', '--environment=production', '--traffic=50']);

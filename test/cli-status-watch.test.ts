@@ -75,8 +75,8 @@ describe('status --watch', () => {
     expect(views[2]).toContain('latch: set by mcp-rollout-production-canary-llm-success-rate-trigger at 2026-11-24T09:41:07.000Z');
     expect(views[2]).toContain('stable  100 %');
     expect(views[2]).toContain('NEEDS ATTENTION:\n  - mcp-rollout-production-canary-llm-success-rate-trigger is in ALARM');
-    expect(run.code).toBe(1);
-    expect(run.stdout.split('\n').at(-1)).toBe("Stopped watching production after 4 view(s) in 30.0 s (--timeout 30s); exit code 1 is the last view's.");
+    expect(run.code).toBe(4);
+    expect(run.stdout.split('\n').at(-1)).toBe("Stopped watching production after 4 view(s) in 30.0 s (--timeout 30s); exit code 4 is the last view's.");
     // Only reads: a watch changes nothing.
     expect(w.updates).toEqual([]);
   });
@@ -260,7 +260,7 @@ describe('console links', () => {
   });
 
   test('no region known: no links rather than links to the wrong region', () => {
-    const stack = { name: 'Production-Service', status: 'UPDATE_COMPLETE', parameters: { canaryTraffic: 0, stableImageTag: 'a', canaryImageTag: 'a' }, parameterKeys: [], outputs: o, capabilities: [] };
+    const stack = { environment: 'production' as const, name: 'Production-Service', status: 'UPDATE_COMPLETE', parameters: { canaryTraffic: 0, stableImageTag: 'a', canaryImageTag: 'a' }, parameterKeys: [], outputs: o, capabilities: [] };
     expect(consoleLinks('production', stack)).toEqual([]);
   });
 });

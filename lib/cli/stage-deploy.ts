@@ -15,6 +15,8 @@ import { CliError, Interrupted } from './errors';
 import { sendInfoEvents, type InfoEvent } from './info-events';
 import { readLatch, readWeights } from './live-state';
 import { formatDuration } from './output';
+import { recordRelease, type Recorded } from './release-records';
+import type { ReleaseRecord } from '../shared/release-history';
 import { describeServiceStack, type DeployedParameters, type ServiceStackState } from './service-stack';
 import { updateStackParameters } from './stack-update';
 
@@ -50,17 +52,51 @@ export interface ApprovedTemplate {
   readonly digest: string;
 }
 
-export async function deployStage(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[], template?: ApprovedTemplate): Promise<StageDeployResult> {
-  if (ctx.signal.aborted) throw new Interrupted();
+/** What the release history says about this change, however it ends. */
+export interface StageRecords {
+  done(result: StageDeployResult): ReleaseRecord;
+  /** A failure with a known end (CloudFormation rolled back, weights wrong); not Ctrl-C. */
+  failed(error: CliError): ReleaseRecord;
+}
+
+export interface RecordedStageDeploy extends StageDeployResult {
+  readonly history: Recorded;
+}
+
+/**
+ * Runs as a change that must finish: CloudFormation cannot stop an update half-way, so Ctrl-C
+ * waits for it (and says so), and the read-back, the info events and the release history record
+ * still happen before the command stops.
+ */
+export function deployStage(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[], records: StageRecords, template?: ApprovedTemplate): Promise<RecordedStageDeploy> {
+  if (ctx.signal.aborted) return Promise.reject(new Interrupted());
+  // The toolkit announces a Ctrl-C itself; the UpdateStack path is announced by the interrupts.
+  return ctx.interrupts.mustFinish(
+    `the update of ${before.name}`,
+    async () => {
+      let result: StageDeployResult;
+      try {
+        result = await deployAndReadBack(ctx, before, changes, template);
+      } catch (error) {
+        // A failed change is history too: which image did not make it, and why.
+        if (error instanceof CliError) await recordRelease(ctx, records.failed(error));
+        throw error;
+      }
+      return { ...result, history: await recordRelease(ctx, records.done(result)) };
+    },
+    { quiet: template !== undefined },
+  );
+}
+
+async function deployAndReadBack(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[], template: ApprovedTemplate | undefined): Promise<StageDeployResult> {
   const started = ctx.clock.now();
   const after = template ? await deployTemplate(ctx, before, changes, template) : await deployParameters(ctx, before, changes);
-
 
   const notApplied = changes.filter((c) => String(after.parameters[c.key]) !== c.to);
   if (notApplied.length > 0) {
     throw new CliError(
       `cdk deploy finished but ${after.name} does not run the requested parameters: ${notApplied.map((c) => `${c.parameter} is ${String(after.parameters[c.key])}, requested ${c.to}`).join(', ')}`,
-      'Someone else may have deployed at the same time. Run `npx mcp-rollout status` and deploy again.',
+      `Someone else may have deployed at the same time. Run \`npx mcp-rollout status --environment ${ctx.environment}\` and deploy again.`,
     );
   }
   const latch = await readLatch(ctx, after);
@@ -69,7 +105,7 @@ export async function deployStage(ctx: CommandContext, before: ServiceStackState
   if (weights.stable !== expected.stable || weights.canary !== expected.canary) {
     throw new CliError(
       `deployed, but the live weights are stable ${weights.stable} / canary ${weights.canary} instead of stable ${expected.stable} / canary ${expected.canary}`,
-      'Something else changed the traffic rule (a rollback in the meantime?). Run `npx mcp-rollout status` before anything else.',
+      `Something else changed the traffic rule (a rollback in the meantime?). Run \`npx mcp-rollout status --environment ${ctx.environment}\` before anything else.`,
     );
   }
   const durationMs = ctx.clock.now() - started;
@@ -113,7 +149,8 @@ async function deployTemplate(ctx: CommandContext, before: ServiceStackState, ch
   );
   const exitCode = await ctx.toolkit.deploy(
     { selector, stackName: before.name, parameters: Object.fromEntries(changes.map((c) => [c.parameter, c.to])), assemblyDir: template.assemblyDir },
-    ctx.signal,
+    // The operator's own Ctrl-C: the toolkit tells them what it means for a deploy in flight.
+    ctx.interrupts.requested,
   );
   const after = await describeServiceStack(ctx);
   if (/_IN_PROGRESS$/.test(after.status)) {

@@ -234,11 +234,14 @@ const notificationsSchema = z.strictObject({
     .optional(),
 });
 
+/** AWS region names (`eu-west-1`, `us-gov-west-1`); the CLI's --region is checked with it too. */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
 const environmentSchema = z.strictObject({
   /** AWS account id; unset means environment-agnostic (resolved at deploy time). */
   account: matching(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
   /** AWS region; unset means environment-agnostic. */
-  region: matching(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'an AWS region like "eu-west-1"').optional(),
+  region: matching(AWS_REGION_PATTERN, 'an AWS region like "eu-west-1"').optional(),
   network: networkSchema,
   tls: tlsSchema,
   container: containerSchema,

@@ -8,12 +8,12 @@
  */
 import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
-import { CliError, EXIT_CODES, Refusal, UsageError } from '../errors';
+import { EXIT_CODES, Refusal, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
 import { readLatch } from '../live-state';
 import { imageTagOption, percentOption, requiredString, stringOption } from '../option-values';
 import type { CommandResult } from '../output';
-import { recordBase, recordRelease } from '../release-records';
+import { recordBase } from '../release-records';
 import { assertStackIdle, describeServiceStack, type ServiceStackState } from '../service-stack';
 import { deployStage, parameterChanges, type ApprovedTemplate, type ParameterChange } from '../stage-deploy';
 import { describeDifferences, readDeployedTemplate, templateDifferences, templateDigest } from '../template-check';
@@ -70,36 +70,36 @@ export async function deploy(ctx: CommandContext, options: Readonly<Record<strin
     };
   }
 
-  let result;
-  try {
-    result = await deployStage(ctx, stack, changes, template);
-  } catch (error) {
-    if (error instanceof CliError) {
-      // A failed deploy is history too: which image did not make it, and why. (Ctrl-C is no
-      // CliError: the update goes on and its end is not known here.)
-      await recordRelease(ctx, {
+  const canaryPercent = { from: stack.parameters.canaryTraffic, to: traffic };
+  const deployed = template ? 'local' : 'previous';
+  const result = await deployStage(
+    ctx,
+    stack,
+    changes,
+    {
+      done: (r) => ({
+        kind: 'deploy',
+        ...recordBase(ctx),
+        outcome: 'done',
+        images: { stable: r.stack.parameters.stableImageTag, canary: r.stack.parameters.canaryImageTag },
+        canaryPercent: { from: canaryPercent.from, to: r.stack.parameters.canaryTraffic },
+        weights: r.weights,
+        template: deployed,
+      }),
+      failed: (error) => ({
         kind: 'deploy',
         ...recordBase(ctx),
         outcome: 'failed',
         images: current.images,
-        canaryPercent: { from: stack.parameters.canaryTraffic, to: traffic },
-        template: template ? 'local' : 'previous',
+        canaryPercent,
+        template: deployed,
         detail: `${error.message}${canaryImage ? ` (canary image ${canaryImage})` : ''}`,
-      });
-    }
-    throw error;
-  }
+      }),
+    },
+    template,
+  );
   const { parameters } = result.stack;
   const images = { stable: parameters.stableImageTag, canary: parameters.canaryImageTag };
-  const history = await recordRelease(ctx, {
-    kind: 'deploy',
-    ...recordBase(ctx),
-    outcome: 'done',
-    images,
-    canaryPercent: { from: stack.parameters.canaryTraffic, to: parameters.canaryTraffic },
-    weights: result.weights,
-    template: template ? 'local' : 'previous',
-  });
   return {
     exitCode: EXIT_CODES.ok,
     summary: [
@@ -115,7 +115,7 @@ export async function deploy(ctx: CommandContext, options: Readonly<Record<strin
       weights: result.weights,
       durationMs: result.durationMs,
       eventsSent: result.eventsSent,
-      history,
+      history: result.history,
     },
   };
 }

@@ -6,11 +6,11 @@
  */
 import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
-import { CliError, EXIT_CODES, Refusal } from '../errors';
+import { EXIT_CODES, Refusal } from '../errors';
 import { describeLatch } from '../latch-text';
 import { readFiringPagingAlarms, readLatch } from '../live-state';
 import type { CommandResult } from '../output';
-import { recordBase, recordRelease } from '../release-records';
+import { recordBase } from '../release-records';
 import { assertStackIdle, describeServiceStack } from '../service-stack';
 import { deployStage, parameterChanges } from '../stage-deploy';
 
@@ -59,29 +59,23 @@ export async function promote(ctx: CommandContext): Promise<CommandResult> {
       ? `Stable already runs ${canaryImageTag}; returning the canary's traffic to 0.`
       : `Promoting ${canaryImageTag} to stable: the stable service rolls to it and must be steady before the weights move to stable 100 / canary 0.`,
   );
-  let result;
-  try {
-    result = await deployStage(ctx, stack, changes);
-  } catch (error) {
-    if (error instanceof CliError) {
-      await recordRelease(ctx, {
-        kind: 'promote',
-        ...recordBase(ctx),
-        outcome: 'failed',
-        images: { stable: stableImageTag, canary: canaryImageTag },
-        previousStableImage: stableImageTag,
-        detail: `promoting ${canaryImageTag}: ${error.message}`,
-      });
-    }
-    throw error;
-  }
-  const history = await recordRelease(ctx, {
-    kind: 'promote',
-    ...recordBase(ctx),
-    outcome: 'done',
-    images: { stable: result.stack.parameters.stableImageTag, canary: result.stack.parameters.canaryImageTag },
-    previousStableImage: stableImageTag,
-    weights: result.weights,
+  const result = await deployStage(ctx, stack, changes, {
+    done: (r) => ({
+      kind: 'promote',
+      ...recordBase(ctx),
+      outcome: 'done',
+      images: { stable: r.stack.parameters.stableImageTag, canary: r.stack.parameters.canaryImageTag },
+      previousStableImage: stableImageTag,
+      weights: r.weights,
+    }),
+    failed: (error) => ({
+      kind: 'promote',
+      ...recordBase(ctx),
+      outcome: 'failed',
+      images: { stable: stableImageTag, canary: canaryImageTag },
+      previousStableImage: stableImageTag,
+      detail: `promoting ${canaryImageTag}: ${error.message}`,
+    }),
   });
   return {
     exitCode: EXIT_CODES.ok,
@@ -97,7 +91,7 @@ export async function promote(ctx: CommandContext): Promise<CommandResult> {
       previousStableImage: stableImageTag,
       durationMs: result.durationMs,
       eventsSent: result.eventsSent,
-      history,
+      history: result.history,
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
- * `status`: the seed's health check and verify-rollback in one read-only view. Exit 1 when
+ * `status`: the seed's health check and verify-rollback in one read-only view. Exit 4 when
  * something needs a person: a critical or trigger alarm in ALARM, live weights that disagree with
- * the stack and latch, or a slot that gets traffic without a healthy target.
+ * the stack and latch, or a slot that gets traffic without a healthy target. An AWS error is 1,
+ * as for every command, so a monitor tells the two apart.
  *
  * `--watch` redraws the view every 10 s until Ctrl-C or `--timeout`, and ends with the exit code
  * of its last view. States are colored on a terminal (ALARM red, OK green), never in a log, a
@@ -24,7 +25,7 @@ export const statusCommand: EnvironmentCommand = {
   name: 'status',
   scope: 'environment',
   usage: 'status --environment <name> [--watch [--timeout <duration>]]',
-  summary: 'live weights, latch, flags, alarms, target health, the last rollback and console links; exit 1 when something needs attention',
+  summary: 'live weights, latch, flags, alarms, target health, the last rollback and console links; exit 4 when something needs attention, 1 on an AWS error',
   options: {
     watch: { type: 'boolean', help: 'redraw every 10 s until Ctrl-C (or --timeout); exits with the last view\'s code' },
     timeout: { type: 'string', value: '<duration>', help: 'with --watch: stop after this long, e.g. 30m (10s to 24h)' },
@@ -110,7 +111,7 @@ export async function status(ctx: CommandContext, options: Readonly<Record<strin
     ...(attention.length > 0 ? [paint(['red', 'bold'], 'NEEDS ATTENTION:'), ...attention.map((a) => `  - ${a}`)] : [paint('green', 'healthy: nothing needs attention')]),
   ];
   return {
-    exitCode: attention.length > 0 ? EXIT_CODES.failed : EXIT_CODES.ok,
+    exitCode: attention.length > 0 ? EXIT_CODES.needsAttention : EXIT_CODES.ok,
     summary,
     data: {
       stack: { name: stack.name, status: stack.status, parameters: stack.parameters },

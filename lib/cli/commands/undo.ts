@@ -23,7 +23,7 @@ import { describeLatch } from '../latch-text';
 import { aws, readFiringPagingAlarms, readLatch } from '../live-state';
 import { imageTagOption, stringOption } from '../option-values';
 import type { CommandResult } from '../output';
-import { recordBase, recordRelease } from '../release-records';
+import { recordBase } from '../release-records';
 import { assertStackIdle, describeServiceStack } from '../service-stack';
 import { deployStage, parameterChanges } from '../stage-deploy';
 
@@ -95,25 +95,27 @@ export async function undo(ctx: CommandContext, options: Readonly<Record<string,
   }
 
   ctx.report.say(`Putting ${target} back on stable in ${ctx.environment} (it runs ${current}).`);
-  let result;
-  try {
-    result = await deployStage(ctx, stack, changes);
-  } catch (error) {
-    if (error instanceof CliError) {
-      await recordRelease(ctx, {
-        kind: 'undo',
-        ...recordBase(ctx),
-        outcome: 'failed',
-        images: { stable: current, canary: stack.parameters.canaryImageTag },
-        previousStableImage: current,
-        reason,
-        detail: `restoring ${target}: ${error.message}`,
-      });
-    }
-    throw error;
-  }
+  const result = await deployStage(ctx, stack, changes, {
+    done: (r) => ({
+      kind: 'undo',
+      ...recordBase(ctx),
+      outcome: 'done',
+      images: { stable: r.stack.parameters.stableImageTag, canary: r.stack.parameters.canaryImageTag },
+      previousStableImage: current,
+      weights: r.weights,
+      reason,
+    }),
+    failed: (error) => ({
+      kind: 'undo',
+      ...recordBase(ctx),
+      outcome: 'failed',
+      images: { stable: current, canary: stack.parameters.canaryImageTag },
+      previousStableImage: current,
+      reason,
+      detail: `restoring ${target}: ${error.message}`,
+    }),
+  });
   const images = { stable: result.stack.parameters.stableImageTag, canary: result.stack.parameters.canaryImageTag };
-  const recorded = await recordRelease(ctx, { kind: 'undo', ...recordBase(ctx), outcome: 'done', images, previousStableImage: current, weights: result.weights, reason });
   return {
     exitCode: EXIT_CODES.ok,
     summary: [
@@ -122,7 +124,7 @@ export async function undo(ctx: CommandContext, options: Readonly<Record<string,
         ? `Next: the environment is still rolled back; find the cause of the regression in ${current}, then npx mcp-rollout resume --environment ${ctx.environment} --confirm`
         : `Next: npx mcp-rollout status --environment ${ctx.environment}; a fixed release starts again with deploy --traffic 10 --canary-image <tag>`,
     ],
-    data: { confirmed: true, changed: true, from: current, to: images.stable, changes, images, weights: result.weights, durationMs: result.durationMs, eventsSent: result.eventsSent, history: recorded },
+    data: { confirmed: true, changed: true, from: current, to: images.stable, changes, images, weights: result.weights, durationMs: result.durationMs, eventsSent: result.eventsSent, history: result.history },
   };
 }
 
