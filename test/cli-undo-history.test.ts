@@ -238,6 +238,23 @@ describe('a release, its regression and the undo, read back with history', () =>
     ]);
   });
 
+  test('a gate verdict is recorded with the images it judged', async () => {
+    const w = world({ canaryTraffic: 0, canaryImageTag: 'v1.6.0' });
+    const run = await runCommand(['gate', '--environment', 'production', '--window', '30m']);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(w.historyValues()[0] ?? '{}')).toEqual({
+      kind: 'gate',
+      environment: 'production',
+      time: new Date(NOW).toISOString(),
+      by: USER,
+      verdict: 'inconclusive',
+      canaryPercent: 0,
+      images: { stable: 'v1.5.0', canary: 'v1.6.0' },
+      windowMinutes: 30,
+      reasons: ['the canary gets 0 % of traffic: there is nothing to judge. Deploy a phase first (deploy --traffic 10).'],
+    });
+  });
+
   test('a State stack that predates the history: says how to create it, exit 0', async () => {
     world({ historyExists: false });
     const run = await runCommand(['history', '--environment', 'production']);

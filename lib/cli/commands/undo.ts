@@ -30,11 +30,11 @@ import { deployStage, parameterChanges } from '../stage-deploy';
 export const undoCommand: EnvironmentCommand = {
   name: 'undo',
   scope: 'environment',
-  usage: 'undo --environment <name> [--to <tag>] [--reason <text>] [--confirm]',
+  usage: 'undo --environment <name> [--to <tag>] [--reason <text...>] [--confirm]',
   summary: 'after a promotion: put the previous stable image back (one safe stack update, canary at 0 %)',
   options: {
     to: { type: 'string', value: '<tag>', help: 'the image stable gets (default: the one it ran before the last promotion, from the history)' },
-    reason: { type: 'string', value: '<text>', help: 'why, for the release history' },
+    reason: { type: 'string', value: '<text...>', words: true, help: 'why, for the release history: the words up to the next option' },
     confirm: { type: 'boolean', help: 'really undo; without it, show what would change' },
   },
   run: (ctx, { options }) => undo(ctx, options),
