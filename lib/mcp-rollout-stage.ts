@@ -19,7 +19,7 @@ export class McpRolloutStage extends Stage {
     this.stateStack = new StateStack(this, 'State', {
       environmentName: props.config.name,
       terminationProtection: props.config.deletionProtection,
-      description: `mcp-rollout ${props.config.name}: the rollback latch`,
+      description: `mcp-rollout ${props.config.name}: the rollback latch and the release history`,
     });
     this.serviceStack = new ServiceStack(this, 'Service', {
       config: props.config,
