@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DescribeStackEventsCommand, UpdateStackCommand, type StackEvent } from '@aws-sdk/client-cloudformation';
+import { APP_NAME } from '../shared/names';
 import type { CommandContext } from './context';
 import { CliError, Interrupted, explainAwsError } from './errors';
 import { aws } from './live-state';
@@ -31,7 +32,8 @@ export async function updateStackParameters(ctx: CommandContext, before: Service
   if (ctx.signal.aborted) throw new Interrupted();
   const wanted = new Map(changes.map((c) => [c.parameter, c.to]));
   const keys = [...new Set([...before.parameterKeys, ...wanted.keys()])];
-  const token = `mcp-rollout-${randomUUID()}`;
+  // CloudFormation's token pattern is [a-zA-Z][-a-zA-Z0-9]*, at most 128 characters.
+  const token = `${APP_NAME}-${randomUUID()}`;
   try {
     await ctx.clients.cloudformation.send(
       new UpdateStackCommand({
