@@ -54,7 +54,7 @@ import { CANARY_TRAFFIC_PATTERN, IMAGE_TAG_PATTERN, SERVICE_OUTPUTS, serviceStac
 import { trafficWeights, type TrafficWeights } from '../../lib/shared/traffic-weights';
 import type { EnvironmentName } from '../../lib/shared/environment-names';
 import type { FakeClock } from '../helpers/cli';
-import { mocks, outputsFor } from '../helpers/cli';
+import { mocks, outputsFor, rules } from '../helpers/cli';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
@@ -359,25 +359,7 @@ export class OperatorWorld {
   // ELB
 
   describeRules() {
-    const o = outputsFor(this.environment);
-    return {
-      Rules: [
-        {
-          RuleArn: o.trafficRuleArn,
-          Actions: [
-            {
-              Type: 'forward' as const,
-              ForwardConfig: {
-                TargetGroups: [
-                  { TargetGroupArn: o.stableTargetGroupArn, Weight: this.weights.stable },
-                  { TargetGroupArn: o.canaryTargetGroupArn, Weight: this.weights.canary },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    };
+    return rules(this.environment, this.weights.stable, this.weights.canary);
   }
 
   /** Puts this world behind the shared client mocks; any call it does not model is refused. */
