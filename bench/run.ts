@@ -6,6 +6,7 @@
  *   runtime), its size and the median time to import it in a fresh Node.js process (its cold-start
  *   module load, SDK clients included);
  * - cli: the operator CLI's start-up time (`--help` in a fresh process);
+ * - server kit: the instrumentation's added CPU per tools/call (bench/server-kit.ts);
  * - test: the wall time of `npm test`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -13,6 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { buildSync } from 'esbuild';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { benchServerKit } from './server-kit';
 
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -144,5 +146,5 @@ function printTable(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  printTable([...benchLambda(), ...benchCli(), ...benchSynth(), ...benchTests()]);
+  printTable([...benchLambda(), ...benchCli(), ...benchServerKit(), ...benchSynth(), ...benchTests()]);
 }

@@ -4,10 +4,13 @@
  * terminal, --version, --region and --profile, "did you mean", advice that never goes in circles,
  * and exit codes a monitor can tell apart.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { readAwsProfiles } from '../lib/cli/aws-profiles';
+import { COMMANDS } from '../lib/cli/commands';
 import { Reporter } from '../lib/cli/output';
 import type { ClientOptions } from '../lib/cli/context';
 import { describeStacks, mocks, resetMocks, runCommand, stackIs } from './helpers/cli';
@@ -90,9 +93,9 @@ describe('help, version and "did you mean"', () => {
   });
 
   test.each([
-    [['stauts', '--environment', 'production'], 'unknown command "stauts" (did you mean "status"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill'],
-    [['rollbak'], 'unknown command "rollbak" (did you mean "rollback"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill'],
-    [['help', 'promot'], 'unknown command "promot" (did you mean "promote"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill'],
+    [['stauts', '--environment', 'production'], 'unknown command "stauts" (did you mean "status"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['rollbak'], 'unknown command "rollbak" (did you mean "rollback"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['help', 'promot'], 'unknown command "promot" (did you mean "promote"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
     [['status', '--enviroment', 'production'], 'unknown option --enviroment for "status" (did you mean --environment?); allowed: --environment, --region, --profile, --json, --help, --watch, --timeout'],
     [['rollback', '--environment', 'production', '--confrim'], 'unknown option --confrim for "rollback" (did you mean --confirm?); allowed: --environment, --region, --profile, --json, --help, --confirm, --reason'],
     [['status', '--environment', 'prodution'], '--environment must be one of staging, production (did you mean production?), got "prodution"'],
@@ -139,6 +142,21 @@ describe('--region and --profile', () => {
   });
 });
 
+test('the profiles are read from the shared config and credentials files, as the SDK names them', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcp-rollout-profiles-'));
+  try {
+    writeFileSync(path.join(dir, 'config'), '[default]\nregion = eu-west-1\n[profile oncall]\nsso_session = corp\n[sso-session corp]\nsso_region = eu-west-1\n[services local]\n');
+    writeFileSync(path.join(dir, 'credentials'), '[ci]\naws_access_key_id = x\n[ default ]\n');
+    expect(readAwsProfiles({ AWS_CONFIG_FILE: path.join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'credentials') })).toEqual({
+      names: ['default', 'oncall', 'ci'],
+      files: [path.join(dir, 'config'), path.join(dir, 'credentials')],
+    });
+    expect(readAwsProfiles({ AWS_CONFIG_FILE: path.join(dir, 'none'), AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none') })).toEqual({ names: [], files: [path.join(dir, 'none')] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('advice', () => {
   test('a failing status does not advise running status, and names the environment', async () => {
     mocks.cloudformation.on(DescribeStacksCommand).rejects(cfnError('InternalFailure', 'We encountered an internal error'));
@@ -164,19 +182,19 @@ describe('advice', () => {
     );
   });
 
-  test('every command line the CLI suggests names the environment', () => {
+  test('every command line the CLI suggests names the environment (commands on an environment)', () => {
+    const localCommands = COMMANDS.filter((c) => c.scope === 'local').map((c) => c.name);
     const cliDir = path.join(__dirname, '..', 'lib', 'cli');
     const files = ['', 'commands'].flatMap((dir) =>
-      require('node:fs')
-        .readdirSync(path.join(cliDir, dir))
-        .filter((f: string) => f.endsWith('.ts'))
-        .map((f: string) => path.join(cliDir, dir, f)),
-    ) as string[];
+      readdirSync(path.join(cliDir, dir))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => path.join(cliDir, dir, f)),
+    );
     const missing: string[] = [];
     for (const file of files) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/npx mcp-rollout ([a-z]+)[^`'\n]*/g)) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/npx mcp-rollout ([a-z][a-z-]*)[^`'\n]*/g)) {
         const [text, command] = match;
-        if (command === 'help' || /--environment/.test(text)) continue;
+        if (command === 'help' || localCommands.includes(command!) || /--environment/.test(text)) continue;
         missing.push(`${path.relative(cliDir, file)}: ${text}`);
       }
     }
@@ -191,7 +209,7 @@ describe('exit codes a monitor can tell apart', () => {
     expect(run.stdout).toMatch(/^ {2}4 {4}status: something needs attention/m);
   });
 
-  test('status: an AWS error is 1, something that needs attention is 4', async () => {
+  test('status: an AWS error is 1 (needing attention is 4: test/cli-status-flags.test.ts)', async () => {
     mocks.cloudformation.on(DescribeStacksCommand).rejects(cfnError('InternalFailure', 'We encountered an internal error'));
     expect((await runCommand(['status', '--environment', 'production'])).code).toBe(1);
   });

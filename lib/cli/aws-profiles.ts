@@ -22,7 +22,7 @@ export function readAwsProfiles(env: Readonly<Record<string, string | undefined>
   const configFile = env.AWS_CONFIG_FILE ?? path.join(home, '.aws', 'config');
   const credentialsFile = env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, '.aws', 'credentials');
   const names = [...sections(configFile, true), ...sections(credentialsFile, false)];
-  return { names: [...new Set(names)], files: [configFile, credentialsFile] };
+  return { names: [...new Set(names)], files: [...new Set([configFile, credentialsFile])] };
 }
 
 /** Section names that are profiles; `config` also holds `[sso-session x]` and `[services x]`, which are not. */

@@ -47,6 +47,7 @@ export function helpText(
   if (command === undefined) {
     const nameWidth = Math.max(...commands.map((c) => c.name.length)) + 1;
     const codeWidth = Math.max(...Object.keys(EXIT_CODE_MEANINGS).map((c) => c.length)) + 2;
+    const local = commands.filter((c) => c.scope === 'local').map((c) => c.name);
     return [
       ...wrap('', 'mcp-rollout: deploy phases, gate, promote, rollback, resume, status, flags and drills for the MCP service', width),
       '',
@@ -55,6 +56,7 @@ export function helpText(
       ...commands.flatMap((c) => wrap(`  ${c.name.padEnd(nameWidth)} `, c.summary, width)),
       '',
       ...wrap('every command: ', Object.entries(options).map(([name, spec], i, all) => `${optionLabel(name, spec)}${i < all.length - 1 ? ',' : ''}`), width),
+      ...(local.length > 0 ? wrap('', `(${local.join(', ')} need${local.length === 1 ? 's' : ''} no --environment, --region or --profile)`, width) : []),
       'exit codes:',
       ...Object.entries(EXIT_CODE_MEANINGS).flatMap(([code, meaning]) => wrap(`  ${code.padEnd(codeWidth)}`, meaning, width)),
       '',

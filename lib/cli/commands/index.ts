@@ -4,6 +4,7 @@
  * fails when a module's command is missing from this list).
  */
 import type { CliCommand } from '../command';
+import { checkEmfCommand } from './check-emf';
 import { deployCommand } from './deploy';
 import { drillCommand } from './drill';
 import { flagsCommand } from './flags';
@@ -26,4 +27,5 @@ export const COMMANDS: readonly CliCommand[] = [
   historyCommand,
   flagsCommand,
   drillCommand,
+  checkEmfCommand,
 ];
