@@ -24,7 +24,7 @@ export class McpRolloutStage extends Stage {
       environmentName: props.config.name,
       logRetention: props.config.logRetentionDays as logs.RetentionDays,
       terminationProtection: props.config.deletionProtection,
-      description: `mcp-rollout ${props.config.name}: the rollback latch`,
+      description: `mcp-rollout ${props.config.name}: the rollback latch and the release history`,
     });
     this.serviceStack = new ServiceStack(this, 'Service', {
       config: props.config,

@@ -37,6 +37,9 @@ class FakeAwsClock extends FakeClock {
 /** `cdk deploy` of the Service stack: a stack update in the fake, waited for as the toolkit waits. */
 class FakeCdk implements Toolkit {
   readonly requests: ToolkitDeployRequest[] = [];
+  async synth(): Promise<never> {
+    throw new Error('these tests deploy parameters only: nothing synthesizes');
+  }
   async deploy(request: ToolkitDeployRequest): Promise<number> {
     this.requests.push(request);
     const status = fake.runStackUpdate(request.stackName, request.parameters);

@@ -3,6 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { LogEncryptionKey } from '../constructs/private/encryption-keys';
+import { ReleaseHistory } from '../constructs/release-history';
 import type { EnvironmentName } from '../shared/environment-names';
 import { LATCH_CLEAR, latchParameterName } from '../shared/rollback-contract';
 
@@ -35,6 +36,8 @@ export class StateStack extends Stack {
   readonly providerLogs: logs.LogGroup;
   /** aws-cdk-lib's singleton function behind the latch's custom resource. */
   readonly latchProvider: Construct;
+  /** The release history (lib/shared/release-history.ts), kept apart from the latch. */
+  readonly releaseHistory: ReleaseHistory;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
@@ -75,5 +78,6 @@ export class StateStack extends Stack {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: "aws-cdk-lib's AwsCustomResource provider writes its logs with the AWS-managed basic execution role; it runs once, when the State stack is created.",
     });
+    this.releaseHistory = new ReleaseHistory(this, 'ReleaseHistory', { environmentName: props.environmentName });
   }
 }

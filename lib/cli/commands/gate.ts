@@ -17,6 +17,7 @@ import { readFiringPagingAlarms, readLatch, readWeights } from '../live-state';
 import { countOption, ratePercentOption, stringOption, windowOption } from '../option-values';
 import { formatDuration, formatMs, formatPercent, progressBar, table, type CommandResult } from '../output';
 import { describeServiceStack } from '../service-stack';
+import { recordGate } from '../gate-record';
 
 export const gateCommand: EnvironmentCommand = {
   name: 'gate',
@@ -28,7 +29,7 @@ export const gateCommand: EnvironmentCommand = {
     'min-success': { type: 'string', value: '<percent>', help: "the canary's LLM success rate must be at least this (default: the KPI target, 95)" },
     'min-requests': { type: 'string', value: '<count>', help: 'canary tool calls the window must see (default: minimumSamplesPerMinute x window minutes)' },
   },
-  run: (ctx, { options }) => gate(ctx, options),
+  run: async (ctx, { options }) => recordGate(ctx, await gate(ctx, options)),
 };
 
 type Options = Readonly<Record<string, string | boolean | undefined>>;
