@@ -74,7 +74,10 @@ describe('status --watch', () => {
     expect(views[2]?.split('\n')[0]).toBe('production at 2026-11-24T10:00:20.000Z: every 10.0 s until Ctrl-C or 30.0 s (10.0 s left)');
     expect(views[2]).toContain('latch: set by mcp-rollout-production-canary-llm-success-rate-trigger at 2026-11-24T09:41:07.000Z');
     expect(views[2]).toContain('stable  100 %');
-    expect(views[2]).toContain('NEEDS ATTENTION:\n  - mcp-rollout-production-canary-llm-success-rate-trigger is in ALARM');
+    // This stand-in for the rollback function moved the traffic but left the flags on: status says both.
+    expect(views[2]).toContain(
+      'NEEDS ATTENTION:\n  - drift: hierarchical_tools_enabled, enumdescriptions_validation on while rolled back (flag deployment #5 COMPLETE); the rollback function turns them off when a flag deployment ends (else run npx mcp-rollout rollback --environment production --confirm)\n  - mcp-rollout-production-canary-llm-success-rate-trigger is in ALARM',
+    );
     expect(run.code).toBe(4);
     expect(run.stdout.split('\n').at(-1)).toBe("Stopped watching production after 4 view(s) in 30.0 s (--timeout 30s); exit code 4 is the last view's.");
     // Only reads: a watch changes nothing.
