@@ -6,6 +6,7 @@
  *   runtime), its size and the median time to import it in a fresh Node.js process (its cold-start
  *   module load, SDK clients included);
  * - cli: the operator CLI's start-up time (`--help` in a fresh process);
+ * - server kit: the instrumentation's added CPU per tools/call (bench/server-kit.ts);
  * - test: the wall time of `npm test`;
  * - judge: the canary judge against the old fixed-threshold gate on seeded windows (bench/judge.ts).
  */
@@ -15,6 +16,7 @@ import { buildSync } from 'esbuild';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { benchJudge } from './judge';
+import { benchServerKit } from './server-kit';
 
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -146,5 +148,5 @@ function printTable(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  printTable([...benchLambda(), ...benchCli(), ...benchSynth(), ...benchTests(), ...benchJudge()]);
+  printTable([...benchLambda(), ...benchCli(), ...benchServerKit(), ...benchSynth(), ...benchTests(), ...benchJudge()]);
 }

@@ -23,7 +23,7 @@ describe('command line', () => {
   });
 
   test.each([
-    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, rollback, resume, status, flags, drill'],
+    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, rollback, resume, status, flags, drill, check-emf'],
     [['status'], 'error: --environment is required; allowed: staging, production'],
     [['status', '--environment'], 'error: --environment needs a value: --environment <name>'],
     [['status', '--environment', 'prod'], 'error: --environment must be one of staging, production, got "prod"'],

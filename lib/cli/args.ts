@@ -5,120 +5,57 @@
  */
 import { parseArgs } from 'node:util';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../shared/environment-names';
+import type { CliCommand, EnvironmentCommand, LocalCommand, OptionSpec, OptionValues } from './command';
 import { UsageError } from './errors';
 
-interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  /** How the value reads in help, for string options. */
-  readonly value?: string;
-  readonly help: string;
-}
-
-interface CommandSpec {
-  readonly usage: string;
-  readonly summary: string;
-  readonly options: Readonly<Record<string, OptionSpec>>;
-  /** Words after the command (only `flags` takes them). */
-  readonly positionals?: string;
-}
-
 const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  environment: { type: 'string', value: '<name>', help: `the environment: ${ENVIRONMENT_NAMES.join(' or ')} (required)` },
   json: { type: 'boolean', help: 'print one JSON document on stdout (narration and progress go to stderr)' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
-const COMMANDS = {
-  deploy: {
-    usage: 'deploy --environment <name> --traffic <0-100> [--canary-image <tag>]',
-    summary: 'deploy the Service stack with the CDK toolkit, changing only the canary traffic and image',
-    options: {
-      traffic: { type: 'string', value: '<0-100>', help: 'percent of requests the canary gets' },
-      'canary-image': { type: 'string', value: '<tag>', help: 'image tag the canary runs (default: keep the deployed one)' },
-    },
-  },
-  gate: {
-    usage: 'gate --environment <name> [--window 30m] [--min-success 95] [--min-requests N]',
-    summary: 'wait out the bake window and decide: exit 0 pass, 1 fail, 2 inconclusive',
-    options: {
-      window: { type: 'string', value: '<duration>', help: 'bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %)' },
-      'min-success': { type: 'string', value: '<percent>', help: "the canary's LLM success rate must be at least this (default: the KPI target, 95)" },
-      'min-requests': { type: 'string', value: '<count>', help: 'canary tool calls the window must see (default: minimumSamplesPerMinute x window minutes)' },
-    },
-  },
-  promote: {
-    usage: 'promote --environment <name>',
-    summary: "make the canary's image stable's and return the canary's traffic to 0, in one safe deploy",
-    options: {},
-  },
-  rollback: {
-    usage: 'rollback --environment <name> [--confirm] [--reason <text>]',
-    summary: 'invoke the rollback function (the alarms\' code path); without --confirm, show what would change',
-    options: {
-      confirm: { type: 'boolean', help: 'really roll back' },
-      reason: { type: 'string', value: '<text>', help: 'why, for the latch, the event and the notification' },
-    },
-  },
-  resume: {
-    usage: 'resume --environment <name> [--confirm]',
-    summary: 'after a rollback: pin the canary traffic to 0, then clear the latch',
-    options: { confirm: { type: 'boolean', help: 'really resume' } },
-  },
-  status: {
-    usage: 'status --environment <name>',
-    summary: 'live weights, latch, flags, alarms, target health and the last rollback; exit 1 when something needs attention',
-    options: {},
-  },
-  flags: {
-    usage: 'flags list --environment <name> | flags set NAME=true|false... --environment <name> [--immediate]',
-    summary: 'show the flags, or change them with the gradual strategy (--immediate: at once)',
-    options: { immediate: { type: 'boolean', help: 'deploy with the immediate strategy, stopping a deployment in progress' } },
-    positionals: 'list | set NAME=true|false...',
-  },
-  drill: {
-    usage: 'drill --environment staging [--alarm <trigger alarm>] [--allow-production]',
-    summary: 'game day: force a trigger alarm into ALARM and time the automated rollback against the 5-minute promise',
-    options: {
-      alarm: { type: 'string', value: '<name>', help: 'the trigger alarm to force (default: the canary LLM success rate trigger)' },
-      'allow-production': { type: 'boolean', help: 'allow a drill on production' },
-    },
-  },
-} as const satisfies Record<string, CommandSpec>;
+const ENVIRONMENT_OPTION: Readonly<Record<string, OptionSpec>> = {
+  environment: { type: 'string', value: '<name>', help: `the environment: ${ENVIRONMENT_NAMES.join(' or ')} (required)` },
+};
 
-export type CommandName = keyof typeof COMMANDS;
-const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+/** The options a command accepts: its own and the common ones. */
+function optionsOf(command: CliCommand, ownFirst: boolean): Readonly<Record<string, OptionSpec>> {
+  const common = command.scope === 'environment' ? { ...ENVIRONMENT_OPTION, ...COMMON_OPTIONS } : COMMON_OPTIONS;
+  return ownFirst ? { ...command.options, ...common } : { ...common, ...command.options };
+}
+
+interface ParsedWords {
+  readonly json: boolean;
+  readonly options: OptionValues;
+  readonly positionals: readonly string[];
+}
 
 export type ParsedCommandLine =
-  | { readonly kind: 'help'; readonly command?: CommandName }
-  | {
-      readonly kind: 'run';
-      readonly command: CommandName;
-      readonly environment: EnvironmentName;
-      readonly json: boolean;
-      readonly options: Readonly<Record<string, string | boolean | undefined>>;
-      readonly positionals: readonly string[];
-    };
+  | { readonly kind: 'help'; readonly command?: CliCommand }
+  | ({ readonly kind: 'environment'; readonly command: EnvironmentCommand; readonly environment: EnvironmentName } & ParsedWords)
+  | ({ readonly kind: 'local'; readonly command: LocalCommand; readonly environment?: undefined } & ParsedWords);
 
-export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+export function parseCommandLine(argv: readonly string[], commands: readonly CliCommand[]): ParsedCommandLine {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { kind: 'help' };
-  if (!isCommand(first)) {
-    throw new UsageError(`unknown command "${first}"; the commands are ${COMMAND_NAMES.join(', ')}`);
+  const command = commands.find((c) => c.name === first);
+  if (command === undefined) {
+    throw new UsageError(`unknown command "${first}"; the commands are ${commands.map((c) => c.name).join(', ')}`);
   }
-  const spec: CommandSpec = COMMANDS[first];
-  const options = { ...COMMON_OPTIONS, ...spec.options };
+  const options = optionsOf(command, false);
   let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
       args: [...rest],
       options: Object.fromEntries(Object.entries(options).map(([name, o]) => [name, { type: o.type }])),
-      allowPositionals: spec.positionals !== undefined,
+      allowPositionals: command.positionals !== undefined,
       strict: true,
     }) as typeof parsed;
   } catch (error) {
     throw usageFrom(error, first, options);
   }
-  if (parsed.values.help === true) return { kind: 'help', command: first };
+  if (parsed.values.help === true) return { kind: 'help', command };
+  const words = { json: parsed.values.json === true, options: parsed.values, positionals: parsed.positionals };
+  if (command.scope === 'local') return { kind: 'local', command, ...words };
 
   const environment = parsed.values.environment;
   if (environment === undefined) {
@@ -127,22 +64,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (typeof environment !== 'string' || !(ENVIRONMENT_NAMES as readonly string[]).includes(environment)) {
     throw new UsageError(`--environment must be one of ${ENVIRONMENT_NAMES.join(', ')}, got ${JSON.stringify(environment)}`);
   }
-  return {
-    kind: 'run',
-    command: first,
-    environment: environment as EnvironmentName,
-    json: parsed.values.json === true,
-    options: parsed.values,
-    positionals: parsed.positionals,
-  };
-}
-
-function isCommand(word: string): word is CommandName {
-  return Object.prototype.hasOwnProperty.call(COMMANDS, word);
+  return { kind: 'environment', command, environment: environment as EnvironmentName, ...words };
 }
 
 /** Node's parseArgs messages, reworded to name the command and the allowed options. */
-function usageFrom(error: unknown, command: CommandName, options: Readonly<Record<string, OptionSpec>>): UsageError {
+function usageFrom(error: unknown, command: string, options: Readonly<Record<string, OptionSpec>>): UsageError {
   const allowed = Object.keys(options).map((o) => `--${o}`).join(', ');
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
@@ -166,27 +92,27 @@ function usageFrom(error: unknown, command: CommandName, options: Readonly<Recor
 }
 
 /** The help text: all commands, or one command with its options. */
-export function helpText(command?: CommandName): string[] {
+export function helpText(commands: readonly CliCommand[], command?: CliCommand): string[] {
   if (command === undefined) {
+    const width = Math.max(...commands.map((c) => c.name.length)) + 1;
+    const local = commands.filter((c) => c.scope === 'local').map((c) => c.name);
     return [
       'mcp-rollout: deploy phases, gate, promote, rollback, resume, status, flags and drills for the MCP service',
       '',
       'usage: npx mcp-rollout <command> --environment <name> [options]',
       '',
-      ...COMMAND_NAMES.map((name) => `  ${name.padEnd(9)} ${COMMANDS[name].summary}`),
+      ...commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
       '',
-      'every command: --environment <name> (required), --json, --help',
+      `every command: --environment <name> (required${local.length > 0 ? `, except ${local.join(', ')}` : ''}), --json, --help`,
       'exit codes: 0 done/pass, 1 failed, 2 gate inconclusive, 3 refused (nothing changed), 64 bad command line, 130 interrupted',
       'run `npx mcp-rollout <command> --help` for its options; docs/RUNBOOK.md walks through a release',
     ];
   }
-  const spec: CommandSpec = COMMANDS[command];
-  const options = { ...spec.options, ...COMMON_OPTIONS };
   return [
-    `usage: npx mcp-rollout ${spec.usage}`,
+    `usage: npx mcp-rollout ${command.usage}`,
     '',
-    spec.summary,
+    command.summary,
     '',
-    ...Object.entries(options).map(([name, o]) => `  ${`--${name}${o.value ? ` ${o.value}` : ''}`.padEnd(26)} ${o.help}`),
+    ...Object.entries(optionsOf(command, true)).map(([name, o]) => `  ${`--${name}${o.value ? ` ${o.value}` : ''}`.padEnd(26)} ${o.help}`),
   ];
 }

@@ -68,14 +68,18 @@ export interface CliDeps {
   readonly signal: AbortSignal;
 }
 
-/** What one command run sees. */
-export interface CommandContext {
+/** What every command run sees. */
+export interface LocalContext {
+  readonly report: Reporter;
+  readonly clock: Clock;
+  readonly user: string;
+  readonly signal: AbortSignal;
+}
+
+/** What a command on one deployed environment sees. */
+export interface CommandContext extends LocalContext {
   readonly environment: EnvironmentName;
   readonly config: EnvironmentConfig;
   readonly clients: Clients;
-  readonly report: Reporter;
-  readonly clock: Clock;
   readonly toolkit: Toolkit;
-  readonly user: string;
-  readonly signal: AbortSignal;
 }

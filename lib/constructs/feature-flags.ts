@@ -12,6 +12,7 @@ import type { EnvironmentName } from '../shared/environment-names';
 import type { FargateSlot } from './private/fargate-slot';
 import { CONTAINER_ENVIRONMENT } from '../shared/metrics-contract';
 import { buildFlagDocument, serializeFlagDocument, type FlagValues } from '../shared/feature-flags';
+import { flagStrategyName, flagsApplicationName } from '../shared/names';
 
 export interface GradualRollout {
   /** How long AppConfig takes to reach 100 % of targets. */
@@ -65,7 +66,7 @@ export class FeatureFlags extends Construct {
   constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
     super(scope, id);
     this.agentPollInterval = props.agentPollInterval;
-    const prefix = `mcp-rollout-${props.environmentName}`;
+    const prefix = flagsApplicationName(props.environmentName);
 
     this.application = new appconfig.Application(this, 'Application', {
       applicationName: prefix,
@@ -81,7 +82,7 @@ export class FeatureFlags extends Construct {
       { omitEmptyArray: true },
     );
     this.gradualStrategy = new appconfig.DeploymentStrategy(this, 'GradualStrategy', {
-      deploymentStrategyName: `${prefix}-gradual`,
+      deploymentStrategyName: flagStrategyName(props.environmentName, 'gradual'),
       description: 'Ordinary flag changes: linear steps, then a bake watched by the monitors.',
       rolloutStrategy: appconfig.RolloutStrategy.linear({
         growthFactor: props.gradual.growthFactorPercent,
@@ -90,7 +91,7 @@ export class FeatureFlags extends Construct {
       }),
     });
     this.immediateStrategy = new appconfig.DeploymentStrategy(this, 'ImmediateStrategy', {
-      deploymentStrategyName: `${prefix}-immediate`,
+      deploymentStrategyName: flagStrategyName(props.environmentName, 'immediate'),
       description: 'Emergencies and rollbacks: all targets at once, no bake, so the next deployment is never blocked.',
       rolloutStrategy: appconfig.RolloutStrategy.linear({
         growthFactor: 100,

@@ -9,6 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import { INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE, SEVERITIES, type Severity } from '../shared/metrics-contract';
+import { slackChannelConfigurationName, topicName } from '../shared/names';
 
 export interface Subscribers {
   /** Email addresses; each confirms from the mail SNS sends. */
@@ -60,7 +61,7 @@ export class NotificationTopics extends Construct {
     );
     const topic = (severity: Severity) =>
       new sns.Topic(this, `${severity[0]!.toUpperCase()}${severity.slice(1)}`, {
-        topicName: `mcp-rollout-${props.environmentName}-${severity}`,
+        topicName: topicName(props.environmentName, severity),
         displayName: `mcp-rollout ${props.environmentName} ${severity}`,
         masterKey: this.key,
         enforceSSL: true,
@@ -97,7 +98,7 @@ export class NotificationTopics extends Construct {
 
   private addSlack(environmentName: EnvironmentName, slack: SlackChannel): void {
     const channel = new chatbot.SlackChannelConfiguration(this, 'Slack', {
-      slackChannelConfigurationName: `mcp-rollout-${environmentName}`,
+      slackChannelConfigurationName: slackChannelConfigurationName(environmentName),
       slackWorkspaceId: slack.workspaceId,
       slackChannelId: slack.channelId,
       notificationTopics: slack.severities.map((severity) => this.topics[severity]),

@@ -12,7 +12,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FlagName } from '../shared/feature-flags';
-import { alarmName } from '../shared/metrics-contract';
+import { alarmName, rollbackFunctionName } from '../shared/names';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
 import type { TriggerAlarm } from './kpi-alarms';
@@ -69,7 +69,7 @@ export class RollbackAutomation extends Construct {
     logGroup.grantWrite(role);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      functionName: `mcp-rollout-${environmentName}-rollback`,
+      functionName: rollbackFunctionName(environmentName),
       description: `mcp-rollout ${environmentName}: traffic to stable, rollback flags off, latch set`,
       entry: path.join(__dirname, '..', '..', 'lambda', 'rollback', 'index.ts'),
       handler: 'handler',

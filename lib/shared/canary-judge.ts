@@ -50,7 +50,8 @@
  */
 import { SLOT_NAMES, type SlotName } from './environment-names';
 import { countsFrom, KPI_FORMULAS, kpiValue, minimumSamples, rateOutcomes, sampleSources, type KpiCounts } from './kpi-formulas';
-import { alarmSeverityOf, KPI_IDS, KPIS, type KpiId, type KpiThresholdTable } from './metrics-contract';
+import { KPI_IDS, KPIS, type KpiId, type KpiThresholdTable } from './metrics-contract';
+import { parseAlarmName } from './names';
 import { P95_SERIES, windowEndMs, windowPeriods, windowStartMs, type MetricWindow, type SlotSeries } from './metric-window';
 import { binomialUpperTail, clopperPearsonLower, fisherExactGreater, obrienFlemingSpending } from './statistics';
 
@@ -368,8 +369,8 @@ function summarize(counts: KpiCounts, p95: readonly (number | undefined)[], mini
 function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): AlarmInWindow[] {
   const byName = new Map<string, { state: string; at: number }[]>();
   for (const a of window.alarms) {
-    const severity = alarmSeverityOf(window.environment, a.name);
-    if (severity !== 'critical' && severity !== 'trigger') continue;
+    const parts = parseAlarmName(a.name);
+    if (parts?.environment !== window.environment || (parts.severity !== 'critical' && parts.severity !== 'trigger')) continue;
     byName.set(a.name, [...(byName.get(a.name) ?? []), { state: a.state, at: Date.parse(a.at) }]);
   }
   const found: AlarmInWindow[] = [];
@@ -378,7 +379,7 @@ function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): A
     const before = changes.filter((c) => c.at < startMs).at(-1);
     const inside = changes.find((c) => c.state === 'ALARM' && c.at >= startMs && c.at < endMs);
     const at = before?.state === 'ALARM' ? startMs : inside?.at;
-    if (at !== undefined) found.push({ name, severity: alarmSeverityOf(window.environment, name) as 'critical' | 'trigger', at: new Date(at).toISOString() });
+    if (at !== undefined) found.push({ name, severity: parseAlarmName(name)!.severity as 'critical' | 'trigger', at: new Date(at).toISOString() });
   }
   return found.sort((a, b) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name));
 }

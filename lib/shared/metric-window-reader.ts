@@ -30,7 +30,8 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { SLOT_NAMES, type EnvironmentName, type SlotName } from './environment-names';
 import { ALB_NAMESPACE, ALB_RESPONSE_TIME_METRIC, MS_PER_SECOND } from './kpi-formulas';
-import { alarmNamePrefix, alarmSeverityOf, APP_METRICS, DIMENSIONS, METRICS_NAMESPACE } from './metrics-contract';
+import { APP_METRICS, DIMENSIONS, METRICS_NAMESPACE } from './metrics-contract';
+import { alarmNamePrefix, parseAlarmName } from './names';
 import {
   ALARM_STATES,
   METRIC_WINDOW_FORMAT,
@@ -209,7 +210,7 @@ export interface ReadAlarmsRequest {
  * Only names of this environment's alarm scheme are kept.
  */
 export async function readWindowAlarms(client: CloudWatchClient, request: ReadAlarmsRequest): Promise<WindowAlarm[]> {
-  const ours = (name: string | undefined): name is string => name !== undefined && alarmSeverityOf(request.environment, name) !== undefined;
+  const ours = (name: string | undefined): name is string => name !== undefined && parseAlarmName(name)?.environment === request.environment;
   const changes: WindowAlarm[] = [];
   const leftAlarm = new Set<string>();
   let nextToken: string | undefined;

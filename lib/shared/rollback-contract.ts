@@ -9,10 +9,8 @@ import type { FlagName } from './feature-flags';
 /** The latch's value when no rollback is in force. Any other value means rolled back. */
 export const LATCH_CLEAR = 'clear';
 
-/** The SSM parameter that latches an environment as rolled back. */
-export function latchParameterName(environment: EnvironmentName): string {
-  return `/mcp-rollout/${environment}/rollback-latch`;
-}
+/** The SSM parameter that latches an environment as rolled back; its name lives with the others. */
+export { latchParameterName } from './names';
 
 /** What the latch holds while set: why, who or which alarm, and when. */
 export interface LatchRecord {

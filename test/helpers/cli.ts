@@ -11,6 +11,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { CliCommand } from '../../lib/cli/command';
 import type { Clock, Toolkit, ToolkitDeployRequest } from '../../lib/cli/context';
 import { Interrupted } from '../../lib/cli/errors';
 import { runCli } from '../../lib/cli/main';
@@ -185,6 +186,8 @@ export interface RunOptions {
   readonly clock?: FakeClock;
   readonly controller?: AbortController;
   readonly interactive?: boolean;
+  /** The command registry (default: the CLI's). */
+  readonly commands?: readonly CliCommand[];
 }
 
 const ENVIRONMENTS = testConfig().environments;
@@ -209,6 +212,6 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
     environments: ENVIRONMENTS,
     user: USER,
     signal: (options.controller ?? new AbortController()).signal,
-  });
+  }, options.commands);
   return { code, stdout: out.join('\n'), stderr: err };
 }

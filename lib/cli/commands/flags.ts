@@ -12,12 +12,24 @@ import {
 import { describeError } from '../../shared/aws-errors';
 import { DEPLOYMENT_IN_PROGRESS } from '../../shared/flag-deployments';
 import { changedFlags, flagNameProblem, flagValuesOf, FLAG_NAMES, serializeFlagDocument, withValues, type FlagName, type FlagValues } from '../../shared/feature-flags';
+import { flagStrategyName } from '../../shared/names';
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { CliError, EXIT_CODES, Interrupted, Refusal, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
 import { aws, describeDeployment, readFlags, readLatch } from '../live-state';
 import { formatDuration, table, type CommandResult } from '../output';
 import { describeServiceStack, type ServiceStackState } from '../service-stack';
+
+export const flagsCommand: EnvironmentCommand = {
+  name: 'flags',
+  scope: 'environment',
+  usage: 'flags list --environment <name> | flags set NAME=true|false... --environment <name> [--immediate]',
+  summary: 'show the flags, or change them with the gradual strategy (--immediate: at once)',
+  options: { immediate: { type: 'boolean', help: 'deploy with the immediate strategy, stopping a deployment in progress' } },
+  positionals: 'list | set NAME=true|false...',
+  run: (ctx, { options, positionals }) => flags(ctx, options, positionals),
+};
 
 type Options = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -142,7 +154,7 @@ async function set(ctx: CommandContext, changes: Partial<FlagValues>, immediate:
         : 'Nothing reached the tasks. Run the same flags set again.',
     );
   }
-  const strategyName = `mcp-rollout-${ctx.environment}-${immediate ? 'immediate' : 'gradual'}`;
+  const strategyName = flagStrategyName(ctx.environment, immediate ? 'immediate' : 'gradual');
   ctx.report.say(`Started flag deployment #${deploymentNumber} of version ${String(version.VersionNumber)} with ${strategyName}: ${valueText(changed)}.`);
 
   if (!immediate) {

@@ -10,12 +10,22 @@ import { UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { LATCH_CLEAR } from '../../shared/rollback-contract';
 import { PARAMETER_NAMES } from '../../shared/stack-contract';
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { CliError, EXIT_CODES, Interrupted, Refusal } from '../errors';
 import { describeLatch } from '../latch-text';
 import { aws, readFiringPagingAlarms, readLatch } from '../live-state';
 import type { CommandResult } from '../output';
 import { assertStackIdle, describeServiceStack, waitForStack } from '../service-stack';
+
+export const resumeCommand: EnvironmentCommand = {
+  name: 'resume',
+  scope: 'environment',
+  usage: 'resume --environment <name> [--confirm]',
+  summary: 'after a rollback: pin the canary traffic to 0, then clear the latch',
+  options: { confirm: { type: 'boolean', help: 'really resume' } },
+  run: (ctx, { options }) => resume(ctx, options),
+};
 
 export async function resume(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
   const confirm = options.confirm === true;

@@ -6,12 +6,22 @@
 import { flagValuesOf, FLAG_NAMES } from '../../shared/feature-flags';
 import { SLOT_NAMES } from '../../shared/environment-names';
 import { trafficWeights } from '../../shared/traffic-weights';
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { EXIT_CODES } from '../errors';
 import { describeLatch } from '../latch-text';
 import { describeDeployment, isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
 import { table, type CommandResult } from '../output';
 import { describeServiceStack } from '../service-stack';
+
+export const statusCommand: EnvironmentCommand = {
+  name: 'status',
+  scope: 'environment',
+  usage: 'status --environment <name>',
+  summary: 'live weights, latch, flags, alarms, target health and the last rollback; exit 1 when something needs attention',
+  options: {},
+  run: (ctx) => status(ctx),
+};
 
 /** Alarm states, most urgent first. */
 const ALARM_STATES = ['ALARM', 'INSUFFICIENT_DATA', 'OK'] as const;
