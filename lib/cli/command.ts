@@ -11,6 +11,13 @@ export interface OptionSpec {
   /** How the value reads in help, for string options (`<tag>`). */
   readonly value?: string;
   readonly help: string;
+  /**
+   * Free text: the value is every word up to the next `--option`, so a runbook line such as
+   * `--reason p95 regression on canary` works unquoted.
+   */
+  readonly words?: boolean;
+  /** A one-letter alias (`-h`). */
+  readonly short?: string;
 }
 
 /** Parsed option values by long name: a string option's text, `true` for a boolean, or absent. */
@@ -30,7 +37,7 @@ interface CommandSpec {
   readonly usage: string;
   /** One line for the command list. */
   readonly summary: string;
-  /** The command's own options; the common ones (`--environment`, `--json`, `--help`) are added. */
+  /** The command's own options; the common ones (`--environment`, `--region`, `--profile`, `--json`, `--help`) are added. */
   readonly options: Readonly<Record<string, OptionSpec>>;
   /** How the words after the command read in help; commands without it take none. */
   readonly positionals?: string;

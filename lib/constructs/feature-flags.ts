@@ -7,7 +7,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { APPCONFIG_AGENT_PORT } from '../config/schema';
+import { APPCONFIG_AGENT_MEMORY_LIMIT_MIB, APPCONFIG_AGENT_PORT } from '../config/schema';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FargateSlot } from './private/fargate-slot';
 import { CONTAINER_ENVIRONMENT } from '../shared/metrics-contract';
@@ -46,6 +46,12 @@ export const FLAG_DEPLOYMENT_EVENT_TYPES = ['On Deployment Start', 'On Deploymen
 
 /** The AppConfig Agent image; 2.x is the supported major version. */
 export const APPCONFIG_AGENT_IMAGE = 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x';
+
+/**
+ * The user the AppConfig Agent runs as: `nobody`, not root (Control Tower CT.ECS.PR.3). It listens
+ * on 2772, above the privileged ports, and reads nothing from disk but its own binary.
+ */
+export const APPCONFIG_AGENT_USER = '65534:65534';
 
 /**
  * The seed's feature flags on AppConfig: an application, an environment and a feature-flag profile,
@@ -201,6 +207,13 @@ export class FeatureFlags extends Construct {
       image: ecs.ContainerImage.fromRegistry(APPCONFIG_AGENT_IMAGE),
       // Without the agent no flag change (a rollback included) reaches the server: restart the task.
       essential: true,
+      user: APPCONFIG_AGENT_USER,
+      // The agent writes to disk only where BACKUP_DIRECTORY, LOG_PATH or a MANIFEST tell it to
+      // (https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-containers-agent-configuring.html);
+      // none is set: it caches in memory and logs to stderr. A backup would not help here anyway:
+      // the task's storage ends with the task, and the agent is essential, so it never outlives it.
+      readonlyRootFilesystem: true,
+      memoryLimitMiB: APPCONFIG_AGENT_MEMORY_LIMIT_MIB,
       memoryReservationMiB: 64,
       portMappings: [{ containerPort: APPCONFIG_AGENT_PORT, protocol: ecs.Protocol.TCP }],
       environment: {

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import { INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE, SEVERITIES, type Severity } from '../shared/metrics-contract';
 import { slackChannelConfigurationName, topicName } from '../shared/names';
+import { denyGrantsExceptForAwsServices } from './private/encryption-keys';
 
 export interface Subscribers {
   /** Email addresses; each confirms from the mail SNS sends. */
@@ -59,6 +60,7 @@ export class NotificationTopics extends Construct {
         resources: ['*'], // in a key policy, "*" means this key
       }),
     );
+    denyGrantsExceptForAwsServices(this.key);
     const topic = (severity: Severity) =>
       new sns.Topic(this, `${severity[0]!.toUpperCase()}${severity.slice(1)}`, {
         topicName: topicName(props.environmentName, severity),

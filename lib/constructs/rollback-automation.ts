@@ -4,6 +4,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -30,6 +31,8 @@ export interface RollbackAutomationProps {
   readonly latchParameterName: string;
   readonly criticalTopic: sns.ITopic;
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the function's log group. */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -59,7 +62,7 @@ export class RollbackAutomation extends Construct {
     const profile = flags.profile.configurationProfileId;
     const appconfigArn = (resourceName: string) => Arn.format({ service: 'appconfig', resource: 'application', resourceName }, stack);
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, encryptionKey: props.logEncryptionKey, removalPolicy: RemovalPolicy.RETAIN });
     // An explicit role instead of the default one, which would carry the AWS-managed
     // AWSLambdaBasicExecutionRole (logs on every log group); this one writes only to its own.
     const role = new iam.Role(this, 'Role', {

@@ -109,12 +109,13 @@ async function set(ctx: CommandContext, changes: Partial<FlagValues>, immediate:
   if (current.inProgress && !immediate) {
     throw new Refusal(
       `flag deployment #${current.inProgress.DeploymentNumber ?? '?'} is ${current.inProgress.State ?? 'in progress'}; AppConfig runs one deployment per environment at a time`,
-      'Wait for it to finish (npx mcp-rollout flags list), or add --immediate to stop it and deploy this change at once.',
+      `Wait for it to finish (npx mcp-rollout flags list --environment ${ctx.environment}), or add --immediate to stop it and deploy this change at once.`,
     );
   }
 
   if (ctx.signal.aborted) throw new Interrupted();
   // From here the steps run to the end: a hosted version without its deployment would be a half-made change.
+  const change = ctx.interrupts.begin('the flag change (a hosted version and its deployment)');
   const ids = { ApplicationId: stack.outputs.flagsApplicationId, EnvironmentId: stack.outputs.flagsEnvironmentId };
   if (current.inProgress?.DeploymentNumber !== undefined) {
     const number = current.inProgress.DeploymentNumber;
@@ -154,6 +155,7 @@ async function set(ctx: CommandContext, changes: Partial<FlagValues>, immediate:
         : 'Nothing reached the tasks. Run the same flags set again.',
     );
   }
+  change.end();
   const strategyName = flagStrategyName(ctx.environment, immediate ? 'immediate' : 'gradual');
   ctx.report.say(`Started flag deployment #${deploymentNumber} of version ${String(version.VersionNumber)} with ${strategyName}: ${valueText(changed)}.`);
 

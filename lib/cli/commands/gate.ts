@@ -316,7 +316,7 @@ function decided(ctx: CommandContext, verdict: Verdict, reasons: readonly string
       criteria.canaryPercent >= 100
         ? `Next: npx mcp-rollout promote --environment ${ctx.environment}`
         : `Next: npx mcp-rollout deploy --environment ${ctx.environment} --traffic ${criteria.canaryPercent >= 50 ? 100 : 50}`,
-    fail: `Next: npx mcp-rollout rollback --environment ${ctx.environment} --confirm (unless the automated rollback already ran: npx mcp-rollout status)`,
+    fail: `Next: npx mcp-rollout rollback --environment ${ctx.environment} --confirm (unless the automated rollback already ran: npx mcp-rollout status --environment ${ctx.environment})`,
     hold: `Next: run the gate again with a longer --window, or lower --min-requests if this traffic level is normal`,
   };
   if (!observed?.replayedFrom) lines.push(next[verdict]);

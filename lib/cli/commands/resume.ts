@@ -105,7 +105,7 @@ export async function resume(ctx: CommandContext, options: Readonly<Record<strin
   );
   const now = await readLatch(ctx, stack);
   if (now.latched) {
-    throw new CliError(`the latch still reads ${describeLatch(now)} after it was cleared`, 'Another rollback may have happened meanwhile: run npx mcp-rollout status.');
+    throw new CliError(`the latch still reads ${describeLatch(now)} after it was cleared`, `Another rollback may have happened meanwhile: run npx mcp-rollout status --environment ${ctx.environment}.`);
   }
   return {
     exitCode: EXIT_CODES.ok,

@@ -18,11 +18,11 @@ import { describeServiceStack } from '../service-stack';
 export const rollbackCommand: EnvironmentCommand = {
   name: 'rollback',
   scope: 'environment',
-  usage: 'rollback --environment <name> [--confirm] [--reason <text>]',
+  usage: 'rollback --environment <name> [--confirm] [--reason <text...>]',
   summary: "invoke the rollback function (the alarms' code path); without --confirm, show what would change",
   options: {
     confirm: { type: 'boolean', help: 'really roll back' },
-    reason: { type: 'string', value: '<text>', help: 'why, for the latch, the event and the notification' },
+    reason: { type: 'string', value: '<text...>', words: true, help: 'why, for the latch, the event and the notification: the words up to the next option' },
   },
   run: (ctx, { options }) => rollback(ctx, options),
 };

@@ -1,7 +1,8 @@
 /**
- * `status`: the seed's health check and verify-rollback in one read-only view. Exit 1 when
+ * `status`: the seed's health check and verify-rollback in one read-only view. Exit 4 when
  * something needs a person: a critical or trigger alarm in ALARM, live weights that disagree with
- * the stack and latch, or a slot that gets traffic without a healthy target.
+ * the stack and latch, or a slot that gets traffic without a healthy target. An AWS error is 1,
+ * as for every command, so a monitor tells the two apart.
  */
 import { flagValuesOf, FLAG_NAMES } from '../../shared/feature-flags';
 import { SLOT_NAMES } from '../../shared/environment-names';
@@ -18,7 +19,7 @@ export const statusCommand: EnvironmentCommand = {
   name: 'status',
   scope: 'environment',
   usage: 'status --environment <name>',
-  summary: 'live weights, latch, flags, alarms, target health and the last rollback; exit 1 when something needs attention',
+  summary: 'live weights, latch, flags, alarms, target health and the last rollback; exit 4 when something needs attention, 1 on an AWS error',
   options: {},
   run: (ctx) => status(ctx),
 };
@@ -87,7 +88,7 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     ...(attention.length > 0 ? ['NEEDS ATTENTION:', ...attention.map((a) => `  - ${a}`)] : ['healthy: nothing needs attention']),
   ];
   return {
-    exitCode: attention.length > 0 ? EXIT_CODES.failed : EXIT_CODES.ok,
+    exitCode: attention.length > 0 ? EXIT_CODES.needsAttention : EXIT_CODES.ok,
     summary,
     data: {
       stack: { name: stack.name, status: stack.status, parameters: stack.parameters },
