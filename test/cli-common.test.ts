@@ -21,11 +21,13 @@ describe('command line', () => {
   test("prints one command's options", async () => {
     const run = await runCommand(['gate', '--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n').slice(0, 2)).toEqual([
+    expect(run.stdout.split('\n').slice(0, 3)).toEqual([
       'usage: npx mcp-rollout gate --environment <name> [--window 30m]',
       '                       [--min-success 95] [--min-requests N]',
+      '                       [--record FILE | --replay FILE]',
     ]);
-    expect(run.stdout).toContain('  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %,\n                             60m at 50 %)');
+    expect(run.stdout).toContain("  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %,\n                             60m at 50 %; with --replay: the file's length)");
+    expect(run.stdout).toContain('  --replay <file>            judge a recorded window offline, with no AWS call');
   });
 
   test.each([

@@ -246,6 +246,6 @@ describe('fitted to the terminal', () => {
     const gate = await runCommand(['gate', '--help'], columns ? { columns } : {});
     // A wrapped option description continues under its first line.
     expect(gate.stdout).toMatch(/^ {2}--window <duration> +bake window, e\.g\. 30m or 1h/m);
-    expect(gate.stdout.replace(/\n {29}/g, ' ')).toContain('  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %)');
+    expect(gate.stdout.replace(/\n {29}/g, ' ')).toContain("  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %; with --replay: the file's length)");
   });
 });

@@ -9,17 +9,19 @@ import type { CommandResult } from './output';
 import { recordBase, recordRelease } from './release-records';
 import { describeServiceStack } from './service-stack';
 
+/** The part of the gate's `--json` data the record reads (the judge's slot summaries). */
 interface GateData {
   readonly verdict?: GateRecord['verdict'];
   readonly reasons?: readonly string[];
   readonly criteria?: { readonly windowMs?: number; readonly canaryPercent?: number };
-  readonly kpis?: { readonly canary?: { readonly llmSuccessRate?: number } };
-  readonly counts?: { readonly canary?: { readonly toolCalls?: number } };
+  readonly replayedFrom?: string;
+  readonly slots?: { readonly canary?: { readonly kpis?: { readonly llmSuccessRate?: number }; readonly counts?: { readonly toolCalls?: number } } };
 }
 
 export async function recordGate(ctx: CommandContext, result: CommandResult): Promise<CommandResult> {
   const data = result.data as GateData;
-  if (data.verdict === undefined || data.criteria?.canaryPercent === undefined) return result;
+  // A replay judges a file offline: it makes no AWS call, and it is no release event.
+  if (data.verdict === undefined || data.criteria?.canaryPercent === undefined || data.replayedFrom !== undefined) return result;
   let images: GateRecord['images'];
   try {
     const stack = await describeServiceStack(ctx);
@@ -27,7 +29,8 @@ export async function recordGate(ctx: CommandContext, result: CommandResult): Pr
   } catch {
     // The verdict is worth recording without the tags; status shows them.
   }
-  const success = data.kpis?.canary?.llmSuccessRate;
+  const canary = data.slots?.canary;
+  const success = canary?.kpis?.llmSuccessRate;
   const history = await recordRelease(ctx, {
     kind: 'gate',
     ...recordBase(ctx),
@@ -36,7 +39,7 @@ export async function recordGate(ctx: CommandContext, result: CommandResult): Pr
     ...(images ? { images } : {}),
     windowMinutes: Math.round((data.criteria.windowMs ?? 0) / 60_000),
     ...(success !== undefined ? { canarySuccessPercent: Math.round(success * 10) / 10 } : {}),
-    ...(data.counts?.canary?.toolCalls !== undefined ? { canaryCalls: data.counts.canary.toolCalls } : {}),
+    ...(canary?.counts?.toolCalls !== undefined ? { canaryCalls: canary.counts.toolCalls } : {}),
     reasons: data.reasons ?? [],
   });
   return { ...result, data: { ...result.data, history } };
