@@ -149,6 +149,7 @@ describe('holds', () => {
     const noStable = (percent: number) => judge(windowOf({ minutes: 30, stable: () => ({}), canaryPercent: percent }), OPTIONS);
     expect(noStable(10).verdict).toBe('hold');
     expect(noStable(10).reasons).toEqual(['stable saw 0 tool calls and 0 requests, fewer than the 300 needed as a baseline']);
+    expect(noStable(10).checks).toEqual([]);
     expect(noStable(100).verdict).toBe('pass');
     expect(noStable(100).checks.filter((c) => c.kind === 'vs-stable').map((c) => c.result)).toEqual(['not-judged', 'not-judged', 'not-judged']);
   });

@@ -244,6 +244,6 @@ describe('status shows the rollout', () => {
     const after = await runCommand(['status', '--environment', 'production'], { clock });
     expect(after.stdout).toContain('rollout v1-5-0-20261124T100000Z: SUCCEEDED');
     expect(after.stdout).toMatch(/^ {2}\[x\] Promote \(from/m);
-    expect(after.stdout).toMatch(/^releases \(newest first\):\n {2}2026-11-24T12:42:00\.000Z {2}promoted {9}v1\.5\.0 by alice: promoted v1\.5\.0 after 6 steps$/m);
+    expect(after.stdout).toMatch(/^rollouts \(newest first; npx mcp-rollout history --environment production shows every record\):\n {2}2026-11-24T12:42:00\.000Z {2}promoted {9}v1\.5\.0 by alice: promoted v1\.5\.0 after 6 steps$/m);
   });
 });

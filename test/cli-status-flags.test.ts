@@ -96,6 +96,16 @@ describe('status', () => {
       '',
       'rollout: unknown (stack Production-Rollout (the rollout engine) does not exist in this account and region; Deploy it: npx cdk deploy Production/Rollout (after the Service stack), then run the command again.)',
       '',
+      'links:',
+      '  dashboard realtime                            https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mcp-rollout-production-realtime',
+      '  dashboard hourly                              https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mcp-rollout-production-hourly',
+      '  dashboard daily                               https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mcp-rollout-production-daily',
+      '  alarms                                        https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:',
+      '  rollback function                             https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/mcp-rollout-production-rollback',
+      '  ECS services                                  https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/Production-Service-McpCluster4E9A0A1B-Xy12/services?region=eu-west-1',
+      '  feature flags                                 https://eu-west-1.console.aws.amazon.com/systems-manager/appconfig/applications/abc1234?region=eu-west-1',
+      '  latch /mcp-rollout/production/rollback-latch  https://eu-west-1.console.aws.amazon.com/systems-manager/parameters?region=eu-west-1',
+      '',
       'healthy: nothing needs attention',
     ]);
   });

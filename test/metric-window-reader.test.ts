@@ -10,7 +10,7 @@ import {
 } from '../lib/shared/metric-window-reader';
 import { WINDOW_SERIES, type MetricWindow } from '../lib/shared/metric-window';
 import { SLOT_NAMES } from '../lib/shared/environment-names';
-import { FakeCloudWatch } from './helpers/fake-cloudwatch';
+import { FakeCloudWatch, publishWindow } from './helpers/fake-cloudwatch';
 import { canaryMinute, windowOf, WINDOW_START, type MinuteValues } from './helpers/windows';
 
 const cw = mockClient(CloudWatchClient);
@@ -21,23 +21,7 @@ const TARGETS: WindowTargets = {
   targetGroups: { stable: 'targetgroup/Produ-McpSt-STABLE/6d0ecf831eec9f09', canary: 'targetgroup/Produ-McpCa-CANARY/7e1fdf942ffd0a1a' },
 };
 const START = Date.parse(WINDOW_START);
-const APP = new Set(['ToolCalls', 'ToolCallSuccesses', 'ToolCallErrors', 'EnumValidations', 'EnumValidationFailures']);
-
-/** Puts a window's datapoints into the fake, as the server and the load balancer would have. */
-function publish(fake: FakeCloudWatch, window: MetricWindow): void {
-  for (const slot of SLOT_NAMES) {
-    const alb = { TargetGroup: TARGETS.targetGroups[slot], LoadBalancer: TARGETS.loadBalancer };
-    for (const series of WINDOW_SERIES) {
-      window.slots[slot][series].forEach((v, i) => {
-        if (v === null) return;
-        const at = START + i * 60_000 + 17_000;
-        if (series === 'TargetResponseTimeP95Ms') fake.putP95('AWS/ApplicationELB', 'TargetResponseTime', alb, at, v / 1000);
-        else if (APP.has(series)) fake.putCount('MCP/HierarchicalTools', series, { Environment: 'production', Slot: slot }, at, v);
-        else fake.putCount('AWS/ApplicationELB', series, alb, at, v);
-      });
-    }
-  }
-}
+const publish = (fake: FakeCloudWatch, window: MetricWindow) => publishWindow(fake, window, TARGETS);
 
 let fake: FakeCloudWatch;
 beforeEach(() => {

@@ -6,7 +6,8 @@
  */
 import { STATE_NAMES } from '../lib/constructs/private/rollout-definition';
 import { parseLatch, serializeLatch } from '../lib/shared/rollback-contract';
-import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES, type ReleaseSummary } from '../lib/shared/rollout-contract';
+import type { ReleaseSummary } from '../lib/shared/release-history';
+import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES } from '../lib/shared/rollout-contract';
 import { APPROVAL_PLAN, HISTORY, LATCH, STACK, engineWorld } from './helpers/rollout-world';
 
 const T0 = Date.parse('2026-11-28T10:00:00.000Z');

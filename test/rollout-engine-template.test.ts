@@ -25,7 +25,6 @@ const ids = {
   machine: logicalIdOf(engine.stateMachine),
   role: logicalIdOf(engine.role),
   judge: logicalIdOf(engine.judgeFunction),
-  history: logicalIdOf(engine.releaseHistory),
   logs: logicalIdOf(engine.logGroup),
   key: logicalIdOf(engine.logKey),
 };
@@ -44,7 +43,7 @@ function resolve(node: unknown): unknown {
     case 'Fn::Join':
       return (value[1] as unknown[]).map(resolve).join(value[0]);
     case 'Ref':
-      return { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, [ids.history]: HISTORY }[value as string] ?? `<Ref ${value}>`;
+      return { 'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com' }[value as string] ?? `<Ref ${value}>`;
     case 'Fn::GetAtt':
       return value[0] === ids.judge ? JUDGE_ARN : `<GetAtt ${value.join('.')}>`;
     default:
@@ -64,8 +63,8 @@ describe('the Rollout stack', () => {
     expect(Object.keys(synthesized.service.production.toJSON().Outputs).filter((k) => /^(ExportsOutput|PublishOutput)/.test(k))).toEqual([]);
   });
 
-  test('names the state machine, the release history and the judge in its outputs', () => {
-    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['JudgeFunctionName', 'ReleaseHistoryParameterName', 'StateMachineArn']);
+  test('names the state machine and the judge in its outputs', () => {
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(['JudgeFunctionName', 'StateMachineArn']);
     template.hasOutput('StateMachineArn', { Value: { Ref: ids.machine } });
   });
 });
@@ -77,7 +76,7 @@ describe('the state machine', () => {
       StateMachineType: 'STANDARD',
       RoleArn: { 'Fn::GetAtt': [ids.role, 'Arn'] },
       LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [ids.logs, 'Arn'] } } }] },
-      TracingConfiguration: { Enabled: false },
+      TracingConfiguration: { Enabled: true },
     });
   });
 
@@ -229,12 +228,15 @@ describe('IAM, exactly', () => {
     expect(statements(ids.role)).toEqual([
       { Action: ['cloudformation:DescribeStacks', 'cloudformation:UpdateStack'], Resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Production-Service/*` },
       { Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/mcp-rollout/production/rollback-latch` },
-      { Action: 'ssm:PutParameter', Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${HISTORY}` },
+      { Action: 'ssm:PutParameter', Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${HISTORY}` }, // the State stack's release history
       { Action: 'lambda:InvokeFunction', Resource: [JUDGE_ARN, ROLLBACK_ARN] },
       { Action: 'events:PutEvents', Resource: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default` },
       { Action: 'states:ListExecutions', Resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:mcp-rollout-production-rollout` },
       {
-        Action: ['logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:UpdateLogDelivery'],
+        Action: [
+          'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:UpdateLogDelivery',
+          'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
+        ],
         Resource: '*',
       },
     ]);
@@ -269,6 +271,7 @@ describe('logs, history, judge and events', () => {
     const key = resources[ids.key]!.Properties;
     expect(key.EnableKeyRotation).toBe(true);
     expect(resolve(key.KeyPolicy.Statement[1])).toEqual({
+      Sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
       Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
       Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:*` } },
       Effect: 'Allow',
@@ -277,8 +280,9 @@ describe('logs, history, judge and events', () => {
     });
   });
 
-  test('the release history starts as "none"', () => {
-    template.hasResourceProperties('AWS::SSM::Parameter', { Name: HISTORY, Type: 'String', Value: 'none' });
+  test('writes to the release history of the State stack and creates none of its own', () => {
+    template.resourceCountIs('AWS::SSM::Parameter', 0);
+    Template.fromStack(stage.stateStack).hasResourceProperties('AWS::SSM::Parameter', { Name: HISTORY, Type: 'String', Value: 'none' });
   });
 
   test('the judge runs on Node.js 24 on ARM64 with the environment KPI table', () => {
@@ -325,7 +329,7 @@ describe('the plan in the config', () => {
   const plan = (rollout: unknown) => () => parseConfig(rawTestConfig({ environments: { production: { rollout } } } as never));
 
   test('defaults to the seed plan', () => {
-    expect(testConfig().environments.production.rollout).toEqual({ ...SEED_ROLLOUT_PLAN, tracing: false });
+    expect(testConfig().environments.production.rollout).toEqual({ ...SEED_ROLLOUT_PLAN, tracing: true });
   });
 
   test.each([

@@ -15,14 +15,12 @@ import {
   type ExecutionStatus,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { GetParameterHistoryCommand } from '@aws-sdk/client-ssm';
+import { readReleaseHistory, type RolloutRecord } from '../shared/release-history';
 import {
-  RELEASE_HISTORY_EMPTY,
   ROLLOUT_OUTPUTS,
   rolloutStackName,
   rolloutStackSelector,
   type BakeVerdict,
-  type ReleaseSummary,
   type RolloutInput,
   type RolloutOutputKey,
 } from '../shared/rollout-contract';
@@ -264,22 +262,12 @@ export async function readRolloutProgress(ctx: CommandContext, executionArn: str
   );
 }
 
-/** The release history, newest first: one summary per finished rollout (the parameter's versions). */
-export async function readReleaseHistory(ctx: CommandContext, parameterName: string, max = 10): Promise<ReleaseSummary[]> {
-  const values: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await aws(`reading the release history (ssm:GetParameterHistory on ${parameterName})`, () =>
-      ctx.clients.ssm.send(new GetParameterHistoryCommand({ Name: parameterName, MaxResults: 50, ...(nextToken ? { nextToken } : {}) })),
-    );
-    values.push(...(page.Parameters ?? []).map((p) => p.Value ?? ''));
-    nextToken = page.NextToken;
-  } while (nextToken);
-  // SSM returns the history oldest first.
-  return values
-    .filter((v) => v !== RELEASE_HISTORY_EMPTY)
-    .map((v) => parseJson(v) as ReleaseSummary | undefined)
-    .filter((s): s is ReleaseSummary => typeof s === 'object' && s !== null && typeof s.outcome === 'string')
+/** The rollouts in the release history, newest first (the history holds every kind of record). */
+export async function readRolloutHistory(ctx: CommandContext, max = 5): Promise<RolloutRecord[]> {
+  const history = await aws(`reading the release history (ssm:GetParameterHistory)`, () => readReleaseHistory(ctx.clients.ssm, ctx.environment));
+  return history.entries
+    .filter((e) => e.kind === 'rollout' && e.record)
+    .map((e) => e.record as RolloutRecord)
     .reverse()
     .slice(0, max);
 }
@@ -290,14 +278,15 @@ export interface RolloutStatus {
   readonly running?: RolloutProgress;
   /** The newest finished one, when none runs. */
   readonly last?: RolloutProgress;
-  readonly history: readonly ReleaseSummary[];
+  /** The last rollouts' summaries from the release history, newest first. */
+  readonly history: readonly RolloutRecord[];
 }
 
 /** Everything `status` (and a watch mode) shows about rollouts, in one call. */
 export async function readRolloutStatus(ctx: CommandContext, options: { historyEntries?: number } = {}): Promise<RolloutStatus> {
   const stack = await describeRolloutStack(ctx);
   const arn = stack.outputs.stateMachineArn;
-  const [recent, history] = await Promise.all([listExecutions(ctx, arn, { max: 1 }), readReleaseHistory(ctx, stack.outputs.releaseHistoryParameterName, options.historyEntries ?? 5)]);
+  const [recent, history] = await Promise.all([listExecutions(ctx, arn, { max: 1 }), readRolloutHistory(ctx, options.historyEntries ?? 5)]);
   const newest = recent[0];
   const progress = newest?.executionArn ? await readRolloutProgress(ctx, newest.executionArn) : undefined;
   return {
@@ -309,14 +298,14 @@ export async function readRolloutStatus(ctx: CommandContext, options: { historyE
 }
 
 /** The lines `status` prints for a rollout: one per step, then the approval or the verdict. */
-export function describeProgress(progress: RolloutProgress): string[] {
+export function describeProgress(progress: RolloutProgress, environment: string): string[] {
   const mark: Record<StepStatus, string> = { done: '[x]', running: '[>]', pending: '[ ]', failed: '[!]', skipped: '[-]' };
   const lines = [
     `rollout ${progress.name}: ${progress.status}${progress.input ? `, canary image ${progress.input.canaryImage} by ${progress.input.requestedBy}` : ''}${progress.startDate ? `, started ${progress.startDate.toISOString()}` : ''}`,
     ...progress.steps.map((s) => `  ${mark[s.status]} ${s.label}${s.startedAt ? ` (from ${s.startedAt.toISOString()}${s.endedAt ? ` to ${s.endedAt.toISOString()}` : ''})` : ''}`),
   ];
   if (progress.pendingApproval) {
-    lines.push(`  waiting for approval since ${progress.pendingApproval.since.toISOString()}${progress.pendingApproval.expiresAt ? ` (rolls back at ${progress.pendingApproval.expiresAt})` : ''}: npx mcp-rollout approve or abort`);
+    lines.push(`  waiting for approval since ${progress.pendingApproval.since.toISOString()}${progress.pendingApproval.expiresAt ? ` (rolls back at ${progress.pendingApproval.expiresAt})` : ''}: npx mcp-rollout approve --environment ${environment} (or abort --environment ${environment} --confirm)`);
   }
   if (progress.lastVerdict) {
     lines.push(`  last verdict (${progress.lastVerdict.label}, ${progress.lastVerdict.at.toISOString()}): ${progress.lastVerdict.verdict.toUpperCase()}${progress.lastVerdict.reasons.length > 0 ? `: ${progress.lastVerdict.reasons.join('; ')}` : ''}`);
@@ -335,9 +324,9 @@ export async function rolloutSection(ctx: CommandContext): Promise<{ lines: stri
     return { lines: [`rollout: unknown (${error.message}; ${error.next})`], data: { error: error.message } };
   }
   const progress = state.running ?? state.last;
-  const lines = progress ? describeProgress(progress) : ['rollout: none yet (npx mcp-rollout release starts one)'];
+  const lines = progress ? describeProgress(progress, ctx.environment) : [`rollout: none yet (npx mcp-rollout release --environment ${ctx.environment} --canary-image <tag> starts one)`];
   if (state.history.length > 0) {
-    lines.push('releases (newest first):', ...state.history.map((h) => `  ${h.endedAt}  ${h.outcome.padEnd(16)} ${h.canaryImage} by ${h.requestedBy}: ${h.detail}`));
+    lines.push('rollouts (newest first; npx mcp-rollout history --environment ' + ctx.environment + ' shows every record):', ...state.history.map((h) => `  ${h.endedAt}  ${h.outcome.padEnd(16)} ${h.canaryImage} by ${h.requestedBy}: ${h.detail}`));
   }
   return { lines, data: state };
 }

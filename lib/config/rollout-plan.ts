@@ -28,8 +28,8 @@ export const rolloutSchema = z
     steps: z.array(stepSchema, { error: (iss) => `must be a list of steps, got ${show(iss.input)}` }).default(SEED_ROLLOUT_PLAN.steps.map((s) => ({ ...s }))),
     /** How long one Service stack update may take before the rollout rolls back. */
     stackUpdateTimeoutMinutes: intRange(5, 360).default(SEED_ROLLOUT_PLAN.stackUpdateTimeoutMinutes),
-    /** AWS X-Ray tracing of the state machine (costs per trace). @default false */
-    tracing: boolean().default(false),
+    /** AWS X-Ray tracing of the state machine (Control Tower's CT.STEPFUNCTIONS.PR.2; X-Ray bills per trace). @default true */
+    tracing: boolean().default(true),
   })
   .superRefine((plan, ctx) => {
     // Paths here are relative to `rollout`; formatIssues adds the environment's prefix.
@@ -44,5 +44,5 @@ export type RolloutEngineConfig = RolloutPlan & { readonly tracing: boolean };
 export const DEFAULT_ROLLOUT_CONFIG = {
   steps: SEED_ROLLOUT_PLAN.steps.map((s) => ({ ...s })),
   stackUpdateTimeoutMinutes: SEED_ROLLOUT_PLAN.stackUpdateTimeoutMinutes,
-  tracing: false,
+  tracing: true,
 };

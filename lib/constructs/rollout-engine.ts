@@ -9,23 +9,22 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { KpiThresholdTable } from '../shared/metrics-contract';
 import { ROLLOUT_EVENT_SOURCE } from '../shared/metrics-contract';
-import { alarmNamePrefix } from '../shared/names';
+import { alarmNamePrefix, releaseHistoryParameterName } from '../shared/names';
 import {
   planProblems,
-  RELEASE_HISTORY_EMPTY,
-  releaseHistoryParameterName,
   ROLLOUT_EVENT_TYPES,
   ROLLOUT_JUDGE_ENV,
   rolloutJudgeFunctionName,
   rolloutStateMachineName,
   type RolloutPlan,
 } from '../shared/rollout-contract';
+import { LogEncryptionKey } from './private/encryption-keys';
 import { ROLLBACK_BUNDLE } from './private/rollback-bundle';
+import { ReleaseHistory } from './release-history';
 import { rolloutDefinition, type AslDefinition } from './private/rollout-definition';
 
 export interface RolloutEngineProps {
@@ -44,14 +43,15 @@ export interface RolloutEngineProps {
   readonly thresholds: KpiThresholdTable;
   readonly minimumSamplesPerMinute: number;
   readonly logRetention: logs.RetentionDays;
-  /** AWS X-Ray tracing of the state machine. @default false */
+  /** AWS X-Ray tracing of the state machine. @default true */
   readonly tracing?: boolean;
 }
 
 /**
  * The rollout engine (DESIGN.md D8): a Standard state machine that runs the plan against the
  * Service stack, the judge function it asks every bake minute, the release history it writes, and
- * the rules that carry its transitions to the info topic.
+ * the rules that carry its transitions to the info topic. Each rollout's summary goes to the
+ * environment's release history (the State stack's parameter, lib/shared/release-history.ts).
  *
  * The state machine's role may update exactly one stack, read the latch, write the release
  * history, invoke the rollback and judge functions, put events on the default bus and list its own
@@ -64,7 +64,6 @@ export class RolloutEngine extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly role: iam.Role;
   readonly judgeFunction: nodejs.NodejsFunction;
-  readonly releaseHistory: ssm.StringParameter;
   readonly logGroup: logs.LogGroup;
   readonly logKey: kms.Key;
   /** The definition as built from the plan (before CloudFormation resolves the ARNs in it). */
@@ -78,34 +77,14 @@ export class RolloutEngine extends Construct {
     const stack = Stack.of(this);
     const machineName = rolloutStateMachineName(env);
 
-    // One key for the engine's logs. CloudWatch Logs encrypts with it only for this account's log
-    // groups (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
-    this.logKey = new kms.Key(this, 'LogKey', {
-      description: `mcp-rollout ${env}: encrypts the rollout engine's logs`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.logKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
-        resources: ['*'], // in a key policy, "*" means this key
-        conditions: {
-          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Arn.format({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack) },
-        },
-      }),
-    );
+    // The engine's own key for its logs, as the Service stack has one for its logs (a key per
+    // stack: no cross-stack reference), with the same policy: CloudWatch Logs of this account only.
+    this.logKey = new LogEncryptionKey(this, 'LogKey', { environmentName: env }).key;
     const logGroup = (logId: string, logGroupName: string) =>
       new logs.LogGroup(this, logId, { logGroupName, encryptionKey: this.logKey, retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
     // Step Functions recommends the /aws/vendedlogs/ prefix: it keeps the CloudWatch Logs resource
     // policy under its size limit (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
     this.logGroup = logGroup('Logs', `/aws/vendedlogs/states/${machineName}`);
-
-    this.releaseHistory = new ssm.StringParameter(this, 'ReleaseHistory', {
-      parameterName: releaseHistoryParameterName(env),
-      stringValue: RELEASE_HISTORY_EMPTY,
-      description: `mcp-rollout ${env}: the summary of the last rollout; its version history is the release history (one version per rollout)`,
-    });
 
     this.judgeFunction = this.createJudge(props, logGroup('JudgeLogs', `/aws/lambda/${rolloutJudgeFunctionName(env)}`));
 
@@ -119,7 +98,8 @@ export class RolloutEngine extends Construct {
     const machineArn = Arn.format({ service: 'states', resource: 'stateMachine', resourceName: machineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
     allow(['cloudformation:DescribeStacks', 'cloudformation:UpdateStack'], [serviceStackArn]);
     allow(['ssm:GetParameter'], [ssmParameterArn(stack, props.latchParameterName)]);
-    allow(['ssm:PutParameter'], [this.releaseHistory.parameterArn]);
+    // The release history lives in the State stack (ReleaseHistory): one version per rollout.
+    allow(['ssm:PutParameter'], [ReleaseHistory.parameterArn(stack, env)]);
     allow(['lambda:InvokeFunction'], [props.rollbackFunction.functionArn, this.judgeFunction.functionArn]);
     allow(['events:PutEvents'], [Arn.format({ service: 'events', resource: 'event-bus', resourceName: 'default' }, stack)]);
     allow(['states:ListExecutions'], [machineArn]);
@@ -129,7 +109,7 @@ export class RolloutEngine extends Construct {
       plan: props.plan,
       stackName: props.serviceStackName,
       latchParameterName: props.latchParameterName,
-      historyParameterName: this.releaseHistory.parameterName,
+      historyParameterName: releaseHistoryParameterName(env),
       rollbackFunctionArn: props.rollbackFunction.functionArn,
       judgeFunctionArn: this.judgeFunction.functionArn,
     });
@@ -139,7 +119,7 @@ export class RolloutEngine extends Construct {
       definitionBody: sfn.DefinitionBody.fromString(stack.toJsonString(this.definition)),
       role: this.role,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: props.tracing ?? false,
+      tracingEnabled: props.tracing ?? true,
       comment: `mcp-rollout ${env}: runs a release plan against ${props.serviceStackName}`,
     });
     this.acknowledge(props);
@@ -217,7 +197,7 @@ export class RolloutEngine extends Construct {
       reason:
         'Step Functions log delivery (logs:CreateLogDelivery and the other delivery actions) and X-Ray tracing need "*" (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html); every action on a resource is scoped to it.',
     });
-    if (!props.tracing) {
+    if (props.tracing === false) {
       Validations.of(this.stateMachine).acknowledge({
         id: 'AwsSolutions-SF2',
         reason: 'X-Ray tracing is optional (config rollout.tracing): every state transition is already logged with its data to the encrypted log group and kept in the execution history.',

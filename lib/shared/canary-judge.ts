@@ -8,7 +8,8 @@
  * 1. An alarm of this environment at critical or trigger level in ALARM during the window fails,
  *    whatever the numbers say.
  * 2. Below the minimum sample count (the KPI formulas' rule, applied to the whole window: tool
- *    calls and requests of the canary) it holds. No data is hold, never pass.
+ *    calls and requests of the canary, and of stable while it serves traffic) it holds. No data is
+ *    hold, never pass.
  * 3. Eight checks, each a one-sided test that the canary is worse:
  *    - against stable over the same window: the LLM success rate and the error rate with Fisher's
  *      exact test (the exact conditional test of two binomial proportions: given the total of
@@ -51,7 +52,7 @@
 import { SLOT_NAMES, type SlotName } from './environment-names';
 import { countsFrom, KPI_FORMULAS, kpiValue, minimumSamples, rateOutcomes, sampleSources, type KpiCounts } from './kpi-formulas';
 import { KPI_IDS, KPIS, type KpiId, type KpiThresholdTable } from './metrics-contract';
-import { alarmSeverityOf } from './names';
+import { parseAlarmName } from './names';
 import { P95_SERIES, windowEndMs, windowPeriods, windowStartMs, type MetricWindow, type SlotSeries } from './metric-window';
 import { binomialUpperTail, clopperPearsonLower, fisherExactGreater, obrienFlemingSpending } from './statistics';
 
@@ -194,15 +195,18 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
     return decide('hold', [`the canary saw ${short.join(' and ')} in ${minutes} minutes, fewer than the ${minimum} needed to judge`]);
   }
 
+  // Stable is the baseline while it serves traffic; at 100 % there is none, and the levels judge alone.
+  // A missing baseline is part of the sample rule: no test runs, so a later look spends nothing twice.
   const stable = slots.stable.counts;
   const baseline = stable.toolCalls >= minimum && stable.requests >= minimum;
+  if (!baseline && window.canaryPercent < 100) {
+    if (alarmReasons.length > 0) return decide('fail', alarmReasons);
+    return decide('hold', [`stable saw ${stable.toolCalls} tool calls and ${stable.requests} requests, fewer than the ${minimum} needed as a baseline`]);
+  }
   const context: CheckContext = { counts, p95, thresholds: options.thresholds, alpha: alphaPerCheck, final, minimum, baseline };
   const checks = CHECKS.map((c) => (c.kind === 'vs-stable' ? compareWithStable(c.kpi, context) : compareWithLevel(c.kpi, context)));
   const failed = checks.filter((c) => c.result === 'fail').map((c) => c.detail);
   if (alarmReasons.length > 0 || failed.length > 0) return decide('fail', [...alarmReasons, ...failed], checks);
-  if (!baseline && window.canaryPercent < 100) {
-    return decide('hold', [`stable saw ${stable.toolCalls} tool calls and ${stable.requests} requests, fewer than the ${minimum} needed as a baseline`], checks);
-  }
   if (!final) {
     const minutes = (p: number) => (p * periodSeconds) / 60;
     const bakeEnd = new Date(startMs + bakePeriods * periodSeconds * 1000).toISOString();
@@ -247,17 +251,7 @@ function compareWithStable(kpi: KpiId, c: CheckContext): Check {
   if (KPI_FORMULAS[kpi].kind === 'latency') {
     const pairs = minutePairs(c.p95.canary, c.p95.stable);
     const worse = pairs.filter(([canary, stable]) => canary > stable * (1 + RELATIVE_TOLERANCE)).length;
-    const counts = { canary: { bad: worse, of: pairs.length } };
-    if (pairs.length === 0) return { ...base, ...counts, result: 'not-judged', detail: 'p95 vs stable: no minute where both slots had enough requests' };
-    const pValue = binomialUpperTail(worse, pairs.length, 0.5);
-    const fail = pValue <= c.alpha;
-    return {
-      ...base,
-      ...counts,
-      pValue,
-      result: fail ? 'fail' : 'ok',
-      detail: `canary p95 was more than ${percent(RELATIVE_TOLERANCE * 100, 0)} above stable's in ${worse} of ${pairs.length} minutes: sign test p = ${sci(pValue)} ${fail ? '<=' : '>'} alpha ${sci(c.alpha)}`,
-    };
+    return signTest(base, worse, pairs.length, `canary p95 was more than ${percent(RELATIVE_TOLERANCE * 100, 0)} above stable's`, 'p95 vs stable: no minute where both slots had enough requests');
   }
   const canary = rateOutcomes(kpi, c.counts.canary);
   const stable = rateOutcomes(kpi, c.counts.stable);
@@ -286,17 +280,7 @@ function compareWithLevel(kpi: KpiId, c: CheckContext): Check {
   if (KPI_FORMULAS[kpi].kind === 'latency') {
     const minutes = c.p95.canary.filter((v): v is number => v !== undefined);
     const over = minutes.filter((p95) => p95 > level.value).length;
-    const counts = { canary: { bad: over, of: minutes.length } };
-    if (minutes.length === 0) return { ...base, ...counts, result: 'not-judged', detail: 'p95 vs level: no minute with enough canary requests' };
-    const pValue = binomialUpperTail(over, minutes.length, 0.5);
-    const fail = pValue <= c.alpha;
-    return {
-      ...base,
-      ...counts,
-      pValue,
-      result: fail ? 'fail' : 'ok',
-      detail: `canary p95 was above the ${level.name} ${level.value} ms in ${over} of ${minutes.length} minutes: sign test p = ${sci(pValue)} ${fail ? '<=' : '>'} alpha ${sci(c.alpha)}`,
-    };
+    return signTest(base, over, minutes.length, `canary p95 was above the ${level.name} ${level.value} ms`, 'p95 vs level: no minute with enough canary requests');
   }
   const { samples, bad } = rateOutcomes(kpi, c.counts.canary);
   if (kpiValue(kpi, c.counts.canary, c.minimum) === undefined) {
@@ -317,6 +301,18 @@ function compareWithLevel(kpi: KpiId, c: CheckContext): Check {
     result: fail ? 'fail' : 'ok',
     detail: `canary ${LABELS[kpi]} ${percent(shown)} (${bad} failed of ${samples}) vs the ${level.name} ${level.value} %: exact binomial p = ${sci(pValue)} ${fail ? `<= alpha ${sci(c.alpha)}, significantly ${side} it` : `> alpha ${sci(c.alpha)}`}`,
   };
+}
+
+/**
+ * The exact one-sided sign test: is a minute worse in more than half of the minutes? `worse` of
+ * `minutes` against Binomial(minutes, 1/2).
+ */
+function signTest(base: Pick<Check, 'kpi' | 'kind' | 'alpha' | 'level'>, worse: number, minutes: number, what: string, none: string): Check {
+  const counts = { canary: { bad: worse, of: minutes } };
+  if (minutes === 0) return { ...base, ...counts, result: 'not-judged', detail: none };
+  const pValue = binomialUpperTail(worse, minutes, 0.5);
+  const fail = pValue <= base.alpha;
+  return { ...base, ...counts, pValue, result: fail ? 'fail' : 'ok', detail: `${what} in ${worse} of ${minutes} minutes: sign test p = ${sci(pValue)} ${fail ? '<=' : '>'} alpha ${sci(base.alpha)}` };
 }
 
 function countsOf(series: SlotSeries): KpiCounts {
@@ -369,8 +365,8 @@ function summarize(counts: KpiCounts, p95: readonly (number | undefined)[], mini
 function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): AlarmInWindow[] {
   const byName = new Map<string, { state: string; at: number }[]>();
   for (const a of window.alarms) {
-    const severity = alarmSeverityOf(window.environment, a.name);
-    if (severity !== 'critical' && severity !== 'trigger') continue;
+    const parts = parseAlarmName(a.name);
+    if (parts?.environment !== window.environment || (parts.severity !== 'critical' && parts.severity !== 'trigger')) continue;
     byName.set(a.name, [...(byName.get(a.name) ?? []), { state: a.state, at: Date.parse(a.at) }]);
   }
   const found: AlarmInWindow[] = [];
@@ -379,7 +375,7 @@ function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): A
     const before = changes.filter((c) => c.at < startMs).at(-1);
     const inside = changes.find((c) => c.state === 'ALARM' && c.at >= startMs && c.at < endMs);
     const at = before?.state === 'ALARM' ? startMs : inside?.at;
-    if (at !== undefined) found.push({ name, severity: alarmSeverityOf(window.environment, name) as 'critical' | 'trigger', at: new Date(at).toISOString() });
+    if (at !== undefined) found.push({ name, severity: parseAlarmName(name)!.severity as 'critical' | 'trigger', at: new Date(at).toISOString() });
   }
   return found.sort((a, b) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name));
 }

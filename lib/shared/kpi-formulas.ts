@@ -18,7 +18,7 @@ export const ALB_NAMESPACE = 'AWS/ApplicationELB';
  * The load balancer metrics the KPIs count, all with statistic Sum. Definitions:
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
  */
-export const ALB_COUNT_METRICS = {
+const ALB_COUNT_METRICS = {
   /** Requests for which the load balancer chose a target: dimensions TargetGroup or LoadBalancer. */
   requestCount: 'RequestCount',
   /** 5xx responses the targets generated. */
@@ -41,7 +41,7 @@ export const MS_PER_SECOND = 1000;
 export type CountSource = AppMetricName | AlbCountMetric;
 
 /** The counts the KPIs are built from, over one period of one scope. */
-export const COUNT_NAMES = [
+const COUNT_NAMES = [
   'toolCalls',
   'toolCallSuccesses',
   'toolCallErrors',
@@ -165,7 +165,7 @@ export function minimumSamples(minimumSamplesPerMinute: number, periodSeconds: n
 }
 
 /** What a KPI reads while it has too few samples to count: healthy (100 % success, 0 % errors, 0 ms). */
-export function healthyValue(id: KpiId): number {
+function healthyValue(id: KpiId): number {
   return KPIS[id].higherIsBetter ? 100 : 0;
 }
 
@@ -176,11 +176,6 @@ function termTotal(term: CountTerm, counts: KpiCounts): number {
 /** The metrics whose sum is a KPI's sample count in a scope (RequestCount for the latency). */
 export function sampleSources(id: KpiId, kind: ScopeKind): readonly CountSource[] {
   return KPI_FORMULAS[id].samples.counts.flatMap((c): readonly CountSource[] => COUNT_SOURCES[c][kind]);
-}
-
-/** The sample count the minimum applies to. */
-export function sampleCount(id: KpiId, counts: KpiCounts): number {
-  return termTotal(KPI_FORMULAS[id].samples, counts);
 }
 
 /**

@@ -31,7 +31,7 @@ import {
 import { SLOT_NAMES, type EnvironmentName, type SlotName } from './environment-names';
 import { ALB_NAMESPACE, ALB_RESPONSE_TIME_METRIC, MS_PER_SECOND } from './kpi-formulas';
 import { APP_METRICS, DIMENSIONS, METRICS_NAMESPACE } from './metrics-contract';
-import { alarmNamePrefix, alarmSeverityOf } from './names';
+import { alarmNamePrefix, parseAlarmName } from './names';
 import {
   ALARM_STATES,
   METRIC_WINDOW_FORMAT,
@@ -122,7 +122,7 @@ export function alignedRange(request: Pick<ReadWindowRequest, 'startMs' | 'endMs
 }
 
 /** The GetMetricData queries of a window: every series of both slots. */
-export function windowQueries(environment: EnvironmentName, targets: WindowTargets, periodSeconds: number): MetricDataQuery[] {
+function windowQueries(environment: EnvironmentName, targets: WindowTargets, periodSeconds: number): MetricDataQuery[] {
   return SLOT_NAMES.flatMap((slot) => {
     const app = [
       { Name: DIMENSIONS.environment, Value: environment },
@@ -149,7 +149,7 @@ function queryId(slot: SlotName, series: WindowSeriesName): string {
 }
 
 /** Both slots' series over the aligned range; null where CloudWatch has no datapoint. */
-export async function readWindowSlots(client: CloudWatchClient, request: ReadWindowRequest): Promise<Record<SlotName, SlotSeries>> {
+async function readWindowSlots(client: CloudWatchClient, request: ReadWindowRequest): Promise<Record<SlotName, SlotSeries>> {
   const range = alignedRange(request);
   const queries = windowQueries(request.environment, request.targets, range.periodSeconds);
   const values = new Map<string, (number | null)[]>(queries.map((q) => [q.Id!, Array<number | null>(range.periods).fill(null)]));
@@ -209,8 +209,8 @@ export interface ReadAlarmsRequest {
  * ALARM now with no change in the window, from the time it entered ALARM (DescribeAlarms).
  * Only names of this environment's alarm scheme are kept.
  */
-export async function readWindowAlarms(client: CloudWatchClient, request: ReadAlarmsRequest): Promise<WindowAlarm[]> {
-  const ours = (name: string | undefined): name is string => name !== undefined && alarmSeverityOf(request.environment, name) !== undefined;
+async function readWindowAlarms(client: CloudWatchClient, request: ReadAlarmsRequest): Promise<WindowAlarm[]> {
+  const ours = (name: string | undefined): name is string => name !== undefined && parseAlarmName(name)?.environment === request.environment;
   const changes: WindowAlarm[] = [];
   const leftAlarm = new Set<string>();
   let nextToken: string | undefined;

@@ -56,9 +56,9 @@ export interface MetricWindow {
 }
 
 /** CloudWatch's standard resolution is one minute; a window of hourly periods is the coarsest useful. */
-export const MAX_PERIOD_SECONDS = 3600;
+const MAX_PERIOD_SECONDS = 3600;
 /** At most a day of one-minute periods (the gate's longest window). */
-export const MAX_PERIODS = 1440;
+const MAX_PERIODS = 1440;
 const MAX_LISTED_PROBLEMS = 20;
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
@@ -85,7 +85,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function isIsoTime(value: unknown): value is string {
+function isIsoTime(value: unknown): value is string {
   return typeof value === 'string' && ISO_TIME.test(value) && !Number.isNaN(Date.parse(value));
 }
 

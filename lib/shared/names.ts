@@ -64,6 +64,14 @@ export function latchParameterName(environment: EnvironmentName): string {
   return parameterName(environment, 'rollback-latch');
 }
 
+/**
+ * The SSM parameter whose version history is the release history (lib/shared/release-history.ts):
+ * every deploy, promotion, undo, gate, rollback, resume and rollout writes one version.
+ */
+export function releaseHistoryParameterName(environment: EnvironmentName): string {
+  return parameterName(environment, 'release-history');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Alarms: `mcp-rollout-<env>-<scope>-<kpi>-<severity>`
 
@@ -106,14 +114,4 @@ export function parseAlarmName(name: string): AlarmNameParts | undefined {
   const kpi = words.slice(1, -1).join('-');
   if (scope === undefined || severity === undefined || kpi === '' || words.slice(1, -1).includes('')) return undefined;
   return { environment, scope, kpi, severity };
-}
-
-/**
- * The level of an alarm this app named for `environment`, read back from its name; undefined for
- * another environment's alarm or a name outside the scheme. The judge needs it for alarms it only
- * knows by name (a recorded window replayed offline).
- */
-export function alarmSeverityOf(environment: EnvironmentName, name: string): AlarmSeverity | undefined {
-  const parts = parseAlarmName(name);
-  return parts?.environment === environment ? parts.severity : undefined;
 }

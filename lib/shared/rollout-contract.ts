@@ -5,7 +5,7 @@
  * load it without aws-cdk-lib.
  */
 import { STAGE_IDS, type EnvironmentName } from './environment-names';
-import { parameterName, resourcePrefix } from './names';
+import { resourcePrefix } from './names';
 import { IMAGE_TAG_PATTERN } from './stack-contract';
 
 // ---------------------------------------------------------------------------------------------
@@ -171,14 +171,6 @@ export function rolloutJudgeFunctionName(environment: EnvironmentName): string {
   return `${resourcePrefix(environment)}-rollout-judge`;
 }
 
-/** The SSM parameter whose version history is the release history: one summary per rollout. */
-export function releaseHistoryParameterName(environment: EnvironmentName): string {
-  return parameterName(environment, 'release-history');
-}
-
-/** The value the release history starts with, before the first rollout. */
-export const RELEASE_HISTORY_EMPTY = 'none';
-
 /** The CloudFormation name of the stack that holds the engine (`Production-Rollout`). */
 export function rolloutStackName(environment: EnvironmentName): string {
   return `${STAGE_IDS[environment]}-Rollout`;
@@ -269,19 +261,6 @@ export interface ApprovalOutput {
   readonly comment?: string;
 }
 
-/** One release history entry: the summary each rollout writes when it ends. */
-export interface ReleaseSummary {
-  readonly execution: string;
-  readonly environment: EnvironmentName;
-  readonly outcome: 'promoted' | 'rolled_back' | 'stopped_by_latch' | 'failed';
-  readonly canaryImage: string;
-  readonly previousStableImage?: string;
-  readonly requestedBy: string;
-  readonly startedAt: string;
-  readonly endedAt: string;
-  /** Why it ended that way: the judge's reasons, the error, or "promoted". */
-  readonly detail: string;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The bake check: what the state machine asks the judge function every bake minute
@@ -323,7 +302,6 @@ export const ROLLOUT_JUDGE_ENV = {
 /** Output keys of the Rollout stack: how the CLI finds the state machine and the release history. */
 export const ROLLOUT_OUTPUTS = {
   stateMachineArn: 'StateMachineArn',
-  releaseHistoryParameterName: 'ReleaseHistoryParameterName',
   judgeFunctionName: 'JudgeFunctionName',
 } as const;
 

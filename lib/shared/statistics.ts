@@ -30,7 +30,7 @@ export function logGamma(x: number): number {
 }
 
 /** ln of the binomial coefficient C(n, k). */
-export function logChoose(n: number, k: number): number {
+function logChoose(n: number, k: number): number {
   if (k < 0 || k > n) return -Infinity;
   if (k === 0 || k === n) return 0;
   return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
@@ -41,7 +41,7 @@ const TINY = 1e-300;
 const MAX_ITERATIONS = 100_000;
 
 /** The regularized upper incomplete gamma Q(a, x) = Γ(a, x) / Γ(a). */
-export function regularizedGammaQ(a: number, x: number): number {
+function regularizedGammaQ(a: number, x: number): number {
   if (x < 0 || a <= 0) throw new RangeError(`regularizedGammaQ needs a > 0 and x >= 0, got a=${a}, x=${x}`);
   if (x === 0) return 1;
   const logPrefix = a * Math.log(x) - x - logGamma(a);
@@ -84,7 +84,7 @@ export function normalUpperTail(z: number): number {
 }
 
 /** Φ(z), the standard normal distribution function. */
-export function normalCdf(z: number): number {
+function normalCdf(z: number): number {
   return z < 0 ? normalUpperTail(-z) : 1 - normalUpperTail(z);
 }
 
@@ -151,7 +151,7 @@ function logBeta(a: number, b: number): number {
 }
 
 /** The regularized incomplete beta I_x(a, b), a, b > 0, 0 <= x <= 1. */
-export function regularizedBeta(x: number, a: number, b: number): number {
+function regularizedBeta(x: number, a: number, b: number): number {
   if (!(a > 0 && b > 0) || x < 0 || x > 1) throw new RangeError(`regularizedBeta needs a, b > 0 and 0 <= x <= 1, got x=${x}, a=${a}, b=${b}`);
   if (x === 0) return 0;
   if (x === 1) return 1;
@@ -162,7 +162,7 @@ export function regularizedBeta(x: number, a: number, b: number): number {
 }
 
 /** The x in [0, 1] with I_x(a, b) = p (bisection safeguarded Newton). */
-export function inverseRegularizedBeta(p: number, a: number, b: number): number {
+function inverseRegularizedBeta(p: number, a: number, b: number): number {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`inverseRegularizedBeta needs 0 <= p <= 1, got ${p}`);
   if (p === 0) return 0;
   if (p === 1) return 1;

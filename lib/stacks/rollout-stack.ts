@@ -54,7 +54,6 @@ export class RolloutStack extends Stack {
     this.addStackDependency(service, 'the engine updates the Service stack and invokes its rollback function');
     const outputs: Record<RolloutOutputKey, string> = {
       stateMachineArn: this.engine.stateMachine.stateMachineArn,
-      releaseHistoryParameterName: this.engine.releaseHistory.parameterName,
       judgeFunctionName: this.engine.judgeFunction.functionName,
     };
     for (const [key, value] of Object.entries(outputs) as [RolloutOutputKey, string][]) new CfnOutput(this, ROLLOUT_OUTPUTS[key], { value });

@@ -27,6 +27,10 @@ import {
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { SLOT_NAMES } from '../../lib/shared/environment-names';
+import { APP_METRICS } from '../../lib/shared/metrics-contract';
+import { P95_SERIES, WINDOW_SERIES, windowStartMs, type MetricWindow } from '../../lib/shared/metric-window';
+import type { WindowTargets } from '../../lib/shared/metric-window-reader';
 
 type Dimensions = Readonly<Record<string, string>>;
 
@@ -171,4 +175,26 @@ function paginate<T, R>(items: T[], token: string | undefined, size: number, wra
   const offset = token === undefined ? 0 : Number(token);
   const page = items.slice(offset, offset + size);
   return { ...wrap(page), ...(offset + size < items.length ? { NextToken: String(offset + size) } : {}) };
+}
+
+const APP_METRIC_NAMES: ReadonlySet<string> = new Set(Object.values(APP_METRICS));
+
+/**
+ * Puts a window's datapoints into the fake as the server (EMF) and the load balancer would have
+ * published them, 17 seconds into each minute; its alarms become state changes.
+ */
+export function publishWindow(fake: FakeCloudWatch, window: MetricWindow, targets: WindowTargets): void {
+  const start = windowStartMs(window);
+  for (const slot of SLOT_NAMES) {
+    const alb = { TargetGroup: targets.targetGroups[slot], LoadBalancer: targets.loadBalancer };
+    for (const series of WINDOW_SERIES) {
+      window.slots[slot][series].forEach((v, i) => {
+        if (v === null) return;
+        const at = start + i * window.periodSeconds * 1000 + 17_000;
+        if (series === P95_SERIES) fake.putP95('AWS/ApplicationELB', 'TargetResponseTime', alb, at, v / 1000);
+        else if (APP_METRIC_NAMES.has(series)) fake.putCount('MCP/HierarchicalTools', series, { Environment: window.environment, Slot: slot }, at, v);
+        else fake.putCount('AWS/ApplicationELB', series, alb, at, v);
+      });
+    }
+  }
 }

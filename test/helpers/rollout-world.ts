@@ -3,8 +3,9 @@
  * outputs and the state machine running the given plan's definition, with the task handlers wired.
  */
 import { rolloutDefinition } from '../../lib/constructs/private/rollout-definition';
-import { latchParameterName } from '../../lib/shared/names';
-import { releaseHistoryParameterName, RELEASE_HISTORY_EMPTY, ROLLOUT_OUTPUTS, rolloutStackName, rolloutStateMachineName, SEED_ROLLOUT_PLAN, type RolloutPlan } from '../../lib/shared/rollout-contract';
+import { latchParameterName, releaseHistoryParameterName } from '../../lib/shared/names';
+import { RELEASE_HISTORY_EMPTY } from '../../lib/shared/release-history';
+import { ROLLOUT_OUTPUTS, rolloutStackName, rolloutStateMachineName, SEED_ROLLOUT_PLAN, type RolloutPlan } from '../../lib/shared/rollout-contract';
 import { SERVICE_OUTPUTS, serviceStackName, type ServiceOutputKey } from '../../lib/shared/stack-contract';
 import { RolloutWorld, worldTasks } from '../fakes/rollout-world';
 import type { AslExecution } from '../fakes/asl-interpreter';
@@ -58,7 +59,6 @@ export function engineWorld(
   );
   world.addOutputStack(rolloutStackName(ENV), {
     [ROLLOUT_OUTPUTS.stateMachineArn]: MACHINE_ARN,
-    [ROLLOUT_OUTPUTS.releaseHistoryParameterName]: HISTORY,
     [ROLLOUT_OUTPUTS.judgeFunctionName]: 'mcp-rollout-production-rollout-judge',
   });
   const tasks = worldTasks(world, { rollbackArn: ROLLBACK_ARN, judgeArn: JUDGE_ARN, latchParameter: LATCH });

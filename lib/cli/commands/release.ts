@@ -84,7 +84,7 @@ export async function release(ctx: CommandContext, options: OptionValues): Promi
   const started = await aws(`starting the rollout (states:StartExecution on ${engine.outputs.stateMachineArn})`, () =>
     ctx.clients.sfn.send(new StartExecutionCommand({ stateMachineArn: engine.outputs.stateMachineArn, name, input: JSON.stringify(input) })),
   );
-  if (!started.executionArn) throw new CliError('StartExecution answered without an execution ARN', 'Run npx mcp-rollout status to see whether the rollout started.');
+  if (!started.executionArn) throw new CliError('StartExecution answered without an execution ARN', `Run npx mcp-rollout status --environment ${ctx.environment} to see whether the rollout started.`);
   return {
     exitCode: EXIT_CODES.ok,
     summary: [
