@@ -22,8 +22,8 @@ import {
   rolloutStateMachineName,
   type RolloutPlan,
 } from '../shared/rollout-contract';
+import { handlerBundling } from './private/lambda-bundling';
 import { LogEncryptionKey } from './private/encryption-keys';
-import { ROLLBACK_BUNDLE } from './private/rollback-bundle';
 import { ReleaseHistory } from './release-history';
 import { rolloutDefinition, type AslDefinition } from './private/rollout-definition';
 
@@ -146,18 +146,7 @@ export class RolloutEngine extends Construct {
       timeout: Duration.seconds(30),
       role,
       logGroup,
-      // Bundled like the rollback function, SDK clients included (rollback-bundle.ts says why).
-      bundling: {
-        minify: ROLLBACK_BUNDLE.minify,
-        sourceMap: ROLLBACK_BUNDLE.sourceMap,
-        target: ROLLBACK_BUNDLE.target,
-        format: nodejs.OutputFormat.ESM,
-        mainFields: [...ROLLBACK_BUNDLE.mainFields],
-        externalModules: [],
-        banner: ROLLBACK_BUNDLE.banner,
-        forceDockerBundling: false,
-        logLevel: nodejs.LogLevel.ERROR,
-      },
+      bundling: handlerBundling(),
       environment: {
         [ROLLOUT_JUDGE_ENV.environment]: env,
         [ROLLOUT_JUDGE_ENV.serviceStackName]: props.serviceStackName,
