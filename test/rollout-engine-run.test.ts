@@ -181,6 +181,16 @@ describe('a failed judgement rolls back through the rollback function and ends f
   });
 });
 
+test('EventBridge refusing the events does not stop a healthy rollout: the changes are done, the history records them', async () => {
+  const s = setup();
+  s.world.eventsFail = true;
+  const execution = await s.start(INPUT);
+  await s.world.runFor(4 * 60 * MIN);
+  expect(execution.status).toBe('SUCCEEDED');
+  expect(s.world.events).toEqual([]);
+  expect(execution.history.filter((e) => e.taskFailedEventDetails?.error === 'EventBridge.FailedEntry').length).toBeGreaterThan(10);
+});
+
 describe('the latch wins, whoever sets it', () => {
   test('set by an alarm during a bake: the run stops within a minute and re-asserts the rollback', async () => {
     const s = setup();

@@ -20,7 +20,7 @@
  *  StopExecution; executions run the deployed definition in the ASL interpreter.
  * Lambda: the rollback function (traffic to stable, latch set once, idempotent) and the judge
  *  (scripted verdicts).
- * EventBridge: PutEvents, recorded.
+ * EventBridge: PutEvents, recorded; with `eventsFail` the task fails with EventBridge.FailedEntry.
  * CloudWatch: GetMetricData of the hourly ToolCalls the power report reads.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
@@ -102,6 +102,8 @@ export class RolloutWorld {
   flagsRolledBack = false;
   /** The rollback function throws instead of answering (an incomplete rollback). */
   rollbackFails = false;
+  /** EventBridge refuses every entry (FailedEntryCount > 0). */
+  eventsFail = false;
   /** The rollback function answers `rejected` (a version that refuses the request) and changes nothing. */
   rollbackRejects = false;
 
@@ -474,6 +476,9 @@ export function worldTasks(world: RolloutWorld, functions: { rollbackArn: string
       case 'events:putEvents':
       case 'events:putEvents.waitForTaskToken': {
         const entries = args.Entries as { Source: string; DetailType: string; Detail: Record<string, unknown>; EventBusName: string }[];
+        // The optimized integration fails the task when PutEvents reports failed entries
+        // (https://docs.aws.amazon.com/step-functions/latest/dg/connect-eventbridge.html).
+        if (world.eventsFail) throw new TaskError('EventBridge.FailedEntry', JSON.stringify({ FailedEntryCount: entries.length, Entries: entries.map(() => ({ ErrorCode: 'InternalFailure' })) }));
         for (const e of entries) {
           if (e.EventBusName !== 'default') throw new TaskError('EventBridge.ResourceNotFoundException', `Event bus ${e.EventBusName} does not exist.`);
           world.events.push({ source: e.Source, detailType: e.DetailType, detail: typeof e.Detail === 'string' ? JSON.parse(e.Detail) : e.Detail, at: world.clock.current });
