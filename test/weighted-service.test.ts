@@ -180,20 +180,49 @@ describe('load balancer and listeners', () => {
     });
     production.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          Match.objectLike({
-            Effect: 'Allow',
-            Action: 's3:PutObject',
-            Principal: {
-              AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { 'Fn::FindInMap': ['Elbv2AccountMap', { Ref: 'AWS::Region' }, 'value'] }, ':root']] },
-              Service: 'logdelivery.elasticloadbalancing.amazonaws.com',
-            },
-          }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
   });
+
+  /** The access-log write statement of the region-agnostic default config, as CloudFormation resolves it in `region`. */
+  function accessLogWriters(region: string): Json {
+    const policy = Object.values(production.findResources('AWS::S3::BucketPolicy'))[0] as Json;
+    const bucket = policy.Properties.Bucket.Ref as string;
+    const statements = evaluate(production, policy.Properties.PolicyDocument.Statement, {
+      'AWS::Region': region,
+      'AWS::Partition': 'aws',
+      'AWS::AccountId': '123456789012',
+      [bucket]: 'access-logs',
+    }) as Json[];
+    const writes = statements.filter((s) => s.Action === 's3:PutObject');
+    expect(writes).toHaveLength(1);
+    return writes[0]!;
+  }
+
+  // ALB access logs: regions available before August 2022 write as the region's ELB account, later
+  // ones as the log delivery service principal
+  // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+  test.each([
+    ['us-east-1', '127311923021'],
+    ['eu-west-1', '156460612806'],
+    ['ap-southeast-2', '783225319266'],
+    ['sa-east-1', '507241528517'],
+  ])('in %s, an older region, the ELB account %s may write the logs, and no one else', (region, account) => {
+    expect(accessLogWriters(region)).toEqual({
+      Effect: 'Allow',
+      Action: 's3:PutObject',
+      Principal: { AWS: `arn:aws:iam::${account}:root` },
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.any(String), 'Arn'] }, '/alb/AWSLogs/', '123456789012', '/*']] },
+    });
+  });
+
+  test.each(['me-central-1', 'ap-south-2', 'eu-central-2', 'ap-southeast-4', 'il-central-1', 'ca-west-1', 'mx-central-1', 'ap-southeast-7'])(
+    'in %s, opened after August 2022, the log delivery service principal may write the logs, and no one else',
+    (region) => {
+      expect(accessLogWriters(region).Principal).toEqual({ Service: 'logdelivery.elasticloadbalancing.amazonaws.com' });
+    },
+  );
 
   test('with a known region, access logs are granted to that region\'s ELB account only', () => {
     plainHttp.service.staging.hasResourceProperties('AWS::S3::BucketPolicy', {

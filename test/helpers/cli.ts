@@ -185,6 +185,8 @@ export interface RunOptions {
   readonly clock?: FakeClock;
   readonly controller?: AbortController;
   readonly interactive?: boolean;
+  /** The environments' config. @default - the default config */
+  readonly environments?: ReturnType<typeof testConfig>['environments'];
 }
 
 const ENVIRONMENTS = testConfig().environments;
@@ -206,7 +208,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
     terminal: { stdout: (line) => out.push(line), stderr: (text) => (err += text), interactive: options.interactive ?? false },
     clock: options.clock ?? new FakeClock(),
     toolkit: options.toolkit ?? new FakeToolkit(),
-    environments: ENVIRONMENTS,
+    environments: options.environments ?? ENVIRONMENTS,
     user: USER,
     signal: (options.controller ?? new AbortController()).signal,
   });
