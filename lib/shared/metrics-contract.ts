@@ -302,7 +302,12 @@ export const DEFAULT_MINIMUM_SAMPLES_PER_MINUTE = 10;
 
 /** The one alarm naming scheme: `mcp-rollout-<env>-<scope>-<kpi>-<severity>`. */
 export function alarmName(environment: EnvironmentName, scope: KpiScope, kpiSlug: string, severity: AlarmSeverity): string {
-  return `mcp-rollout-${environment}-${scope}-${kpiSlug}-${severity}`;
+  return `${alarmNamePrefix(environment)}${scope}-${kpiSlug}-${severity}`;
+}
+
+/** What every alarm name of `environment` starts with (topic policies scope CloudWatch to it). */
+export function alarmNamePrefix(environment: EnvironmentName): string {
+  return `mcp-rollout-${environment}-`;
 }
 
 // ---------------------------------------------------------------------------------------------
