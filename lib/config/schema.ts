@@ -42,6 +42,15 @@ export const LOG_RETENTION_DAYS = [
 /** The AppConfig Agent listens on this port inside the task; the server must not take it. */
 export const APPCONFIG_AGENT_PORT = 2772;
 
+/**
+ * How often the AppConfig Agent may poll, in seconds. The agent retrieves through AppConfig Data,
+ * whose sessions poll at least 15 s apart (RequiredMinimumPollIntervalInSeconds, 15 to 86400:
+ * https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_appconfigdata_StartConfigurationSession.html).
+ * The maximum is ours: a rolled-back flag reaches every task within one poll, and the time-to-safe
+ * budget (README "Time to safe") counts on at most a minute.
+ */
+export const AGENT_POLL_INTERVAL_SECONDS = { min: 15, max: 60 } as const;
+
 function range(from: number, to: number, step: number): number[] {
   const out: number[] = [];
   for (let v = from; v <= to; v += step) out.push(v);
@@ -170,7 +179,7 @@ const flagsSchema = z.strictObject({
     .default([...DEFAULT_ROLLBACK_FLAGS])
     .transform((names) => [...new Set(names)] as FlagName[]),
   /** How often the AppConfig Agent in each task polls for a new flag version. */
-  agentPollIntervalSeconds: intRange(5, 60).default(15),
+  agentPollIntervalSeconds: intRange(AGENT_POLL_INTERVAL_SECONDS.min, AGENT_POLL_INTERVAL_SECONDS.max).default(15),
   /** The gradual strategy for ordinary flag changes. */
   gradual: z
     .strictObject({
