@@ -2,17 +2,18 @@
  * `npm run bench`: wall-clock figures from one run, printed as a table.
  * - synth: the full app (bin/app.ts) against the baseline (bench/baseline-app.ts), each run as the
  *   CDK CLI runs an app (a child process with cdk.json's context), median of several runs, as a ratio;
- * - lambda: the rollback function bundled as the stack bundles it (minified, SDK v3 left to the
- *   runtime), its size and the median time to import it in a fresh Node.js process (its cold-start
- *   module load, SDK clients included);
+ * - lambda (bench/lambda.ts): the rollback function bundled as the stack bundles it, its size and
+ *   the median time to import it in a fresh Node.js process (its cold-start module load);
  * - cli: the operator CLI's start-up time (`--help` in a fresh process);
+ * - server kit: the instrumentation's added CPU per tools/call (bench/server-kit.ts);
  * - test: the wall time of `npm test`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { buildSync } from 'esbuild';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { benchLambda } from './lambda';
+import { benchServerKit } from './server-kit';
 
 const root = path.join(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -39,7 +40,7 @@ function synthOnce(entry: string): number {
   }
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
@@ -66,54 +67,6 @@ export function benchSynth(): BenchRow[] {
     { name: `synth, full app (median of ${RUNS})`, value: `${median(full).toFixed(0)} ms` },
     { name: `synth, baseline app (median of ${RUNS})`, value: `${median(baseline).toFixed(0)} ms` },
     { name: 'synth ratio full / baseline', value: `${ratio.toFixed(2)}x`, goal: '<= 1.50x' },
-  ];
-}
-
-export function benchLambda(): BenchRow[] {
-  // Inside the repository, so the bundle's external @aws-sdk imports resolve from node_modules,
-  // as they resolve from the runtime in Lambda.
-  const dir = path.join(root, 'node_modules', '.cache', 'mcp-rollout-bench');
-  mkdirSync(dir, { recursive: true });
-  const outfile = path.join(dir, 'rollback.mjs');
-  buildSync({
-    entryPoints: [path.join(root, 'lambda', 'rollback', 'index.ts')],
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    external: ['@aws-sdk/*'],
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
-    outfile,
-    logLevel: 'error',
-  });
-  const env = {
-    ...process.env,
-    MCP_ENVIRONMENT: 'staging',
-    TRAFFIC_RULE_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/a/b/c/d',
-    STABLE_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/s/1',
-    CANARY_TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/c/2',
-    APPCONFIG_APPLICATION_ID: 'a',
-    APPCONFIG_ENVIRONMENT_ID: 'e',
-    APPCONFIG_PROFILE_ID: 'p',
-    APPCONFIG_IMMEDIATE_STRATEGY_ID: 'i',
-    ROLLBACK_FLAGS: 'hierarchical_tools_enabled',
-    LATCH_PARAMETER: '/mcp-rollout/staging/rollback-latch',
-    CRITICAL_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:t',
-    TRIGGER_ALARM_NAMES: 'x',
-    AWS_REGION: 'eu-west-1',
-  };
-  const script = `const t = performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now() - t);`;
-  const loads: number[] = [];
-  for (let i = 0; i < RUNS + 1; i++) {
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env, encoding: 'utf8' });
-    if (i > 0) loads.push(Number(out.trim())); // the first run warms the file system cache
-  }
-  const kb = statSync(outfile).size / 1024;
-  return [
-    { name: 'rollback Lambda bundle (minified, SDK external)', value: `${kb.toFixed(1)} KB`, goal: '< 100 KB' },
-    { name: `rollback Lambda module load (median of ${RUNS})`, value: `${median(loads).toFixed(0)} ms` },
   ];
 }
 
@@ -144,5 +97,5 @@ function printTable(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  printTable([...benchLambda(), ...benchCli(), ...benchSynth(), ...benchTests()]);
+  printTable([...benchLambda(), ...benchCli(), ...benchServerKit(), ...benchSynth(), ...benchTests()]);
 }

@@ -5,9 +5,11 @@
 import * as os from 'node:os';
 import { ConfigError, parseConfig } from '../lib/config/schema';
 import { DEFAULT_CONFIG } from '../lib/config/environments';
+import { awsClients } from '../lib/cli/aws-clients';
+import { readAwsProfiles } from '../lib/cli/aws-profiles';
 import { CdkCliToolkit } from '../lib/cli/cdk-toolkit';
 import { runCli } from '../lib/cli/main';
-import { awsClients, processTerminal, systemClock } from '../lib/cli/system';
+import { exitAfterOutput, processTerminal, systemClock } from '../lib/cli/system';
 
 // The pinned SDK clients run on Node 20; their warning is about SDK releases after January 2027,
 // a maintainer's concern (README "Operator CLI"), not something on-call should read on every command.
@@ -19,29 +21,26 @@ async function main(): Promise<number> {
     config = parseConfig(DEFAULT_CONFIG);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`error: ${error.message}\nnext: fix lib/config/environments.ts\n`);
+    processTerminal.stderr(`error: ${error.message}\nnext: fix lib/config/environments.ts\n`);
     return 1;
   }
-  // Ctrl-C aborts waits; commands stop only where stopping leaves no half-made change.
+  // Ctrl-C stops the command within a second, except a change that must finish (lib/cli/interrupts.ts).
   const interrupt = new AbortController();
   process.on('SIGINT', () => interrupt.abort());
   return runCli(process.argv.slice(2), {
     clients: awsClients,
     terminal: processTerminal,
     clock: systemClock,
-    toolkit: new CdkCliToolkit((line) => process.stderr.write(`\n${line}\n`)),
+    toolkit: new CdkCliToolkit((line) => processTerminal.stderr(`\n${line}\n`)),
     environments: config.environments,
     user: process.env.MCP_ROLLOUT_USER ?? os.userInfo().username,
     signal: interrupt.signal,
+    env: process.env,
+    awsProfiles: () => readAwsProfiles(process.env),
   });
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+main().then(exitAfterOutput, (error: unknown) => {
+  processTerminal.stderr(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  exitAfterOutput(1);
+});

@@ -10,12 +10,15 @@ export interface McpRolloutStageProps extends StageProps {
 
 /** Everything one environment needs; `Staging` and `Production` are instances of it. */
 export class McpRolloutStage extends Stage {
+  /** The environment's validated configuration. */
+  readonly config: EnvironmentConfig;
   readonly stateStack: StateStack;
   readonly serviceStack: ServiceStack;
 
   constructor(scope: Construct, id: string, props: McpRolloutStageProps) {
     const { account, region } = props.config;
     super(scope, id, { ...props, env: account || region ? { account, region } : undefined });
+    this.config = props.config;
     this.stateStack = new StateStack(this, 'State', {
       environmentName: props.config.name,
       terminationProtection: props.config.deletionProtection,

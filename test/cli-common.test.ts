@@ -12,24 +12,30 @@ describe('command line', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('usage: npx mcp-rollout <command> --environment <name> [options]');
     for (const command of ['deploy', 'gate', 'promote', 'rollback', 'resume', 'status', 'flags', 'drill']) expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
-    expect(run.stdout).toContain('exit codes: 0 done/pass, 1 failed, 2 gate inconclusive, 3 refused (nothing changed), 64 bad command line, 130 interrupted');
+    expect(run.stdout).toContain('\nexit codes:\n  0    done;');
+    for (const code of ['0    done', '1    failed', '2    the gate is inconclusive', '3    refused', '4    status', '64   bad command line', '130  interrupted']) {
+      expect(run.stdout).toMatch(new RegExp(`^  ${code}`, 'm'));
+    }
   });
 
   test("prints one command's options", async () => {
     const run = await runCommand(['gate', '--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n')[0]).toBe('usage: npx mcp-rollout gate --environment <name> [--window 30m] [--min-success 95] [--min-requests N]');
-    expect(run.stdout).toContain('  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %)');
+    expect(run.stdout.split('\n').slice(0, 2)).toEqual([
+      'usage: npx mcp-rollout gate --environment <name> [--window 30m]',
+      '                       [--min-success 95] [--min-requests N]',
+    ]);
+    expect(run.stdout).toContain('  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %,\n                             60m at 50 %)');
   });
 
   test.each([
-    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, rollback, resume, status, flags, drill'],
+    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, rollback, resume, status, flags, drill, check-emf'],
     [['status'], 'error: --environment is required; allowed: staging, production'],
     [['status', '--environment'], 'error: --environment needs a value: --environment <name>'],
-    [['status', '--environment', 'prod'], 'error: --environment must be one of staging, production, got "prod"'],
+    [['status', '--environment', 'prod'], 'error: --environment must be one of staging, production (did you mean production?), got "prod"'],
     [['status', '--environment=staging', '--json=yes'], 'error: --json takes no value'],
-    [['status', '--environment', 'staging', 'now'], 'error: unexpected argument "now" for "status"; options start with --, allowed: --environment, --json, --help'],
-    [['rollback', '--environment', 'staging', '--force'], 'error: unknown option --force for "rollback"; allowed: --environment, --json, --help, --confirm, --reason'],
+    [['status', '--environment', 'staging', 'now'], 'error: unexpected argument "now" for "status"; options start with --, allowed: --environment, --region, --profile, --json, --help'],
+    [['rollback', '--environment', 'staging', '--force'], 'error: unknown option --force for "rollback"; allowed: --environment, --region, --profile, --json, --help, --confirm, --reason'],
   ])('%j is a usage error (exit 64) that names the option and what is allowed', async (argv, message) => {
     const run = await runCommand(argv);
     expect(run.code).toBe(64);
@@ -57,8 +63,8 @@ describe.each(EVERY_COMMAND)('%s: AWS errors', (_name, argv) => {
     const run = await runCommand(argv);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'error: stack Production-Service does not exist in this account and region\n' +
-        "next: Check AWS_PROFILE and AWS_REGION (the config's region for production is used when set), or create it first: npx cdk deploy Production/Service\n",
+      'error: stack Production-Service does not exist in eu-west-1 (in the account of your credentials)\n' +
+        'next: Check the account (`aws sts get-caller-identity`) and the region (--region, AWS_REGION, your profile, or `region` of production in lib/config/environments.ts), or create it first: npx cdk deploy Production/Service\n',
     );
   });
 

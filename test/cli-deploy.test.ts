@@ -24,6 +24,24 @@ describe('deploy', () => {
     eventsAccepted();
   }
 
+  test('Ctrl-C during the cdk deploy: the toolkit hears it, and the deploy is still read back and announced', async () => {
+    firstPhase();
+    const controller = new AbortController();
+    let toolkitSignal: AbortSignal | undefined;
+    const toolkit = {
+      deploy: async (_request: unknown, signal: AbortSignal) => {
+        toolkitSignal = signal;
+        controller.abort();
+        return 0;
+      },
+    };
+    const run = await runCommand(['deploy', '--environment', 'production', '--traffic', '10', '--canary-image', 'v1.5.0'], { toolkit, controller });
+    expect(toolkitSignal?.aborted).toBe(true);
+    expect(run.code).toBe(0);
+    expect(sentNames(mocks.events)).toEqual(['PutEventsCommand']);
+    expect(run.stdout).toContain('production: canary at 10 % (image v1.5.0), stable image v1.4.0.');
+  });
+
   test('passes only the changed parameters to the CDK toolkit, verifies the weights and emits both info events', async () => {
     firstPhase();
     const clock = new FakeClock();

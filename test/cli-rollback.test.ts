@@ -1,5 +1,5 @@
 import { GetHostedConfigurationVersionCommand, ListDeploymentsCommand } from '@aws-sdk/client-appconfig';
-import { DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationServiceException, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { InvokeCommand, TooManyRequestsException } from '@aws-sdk/client-lambda';
@@ -194,6 +194,7 @@ describe('resume', () => {
   beforeEach(() => {
     mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
     mocks.cloudformation.on(UpdateStackCommand).resolves({ StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Production-Service/1' });
+    mocks.appconfig.on(ListDeploymentsCommand).resolves({ Items: [] });
   });
 
   test('without --confirm prints the plan and changes nothing', async () => {
@@ -202,9 +203,9 @@ describe('resume', () => {
     expect(run.code).toBe(3);
     expect(run.stdout.split('\n')).toEqual([
       'Not confirmed: nothing changed. Resuming production would:',
-      '1. update Production-Service with its deployed template and CanaryTraffic 10 -> 0 (the latch keeps the live weights at stable 100 / canary 0 meanwhile)',
+      '1. update Production-Service with its deployed template and CanaryTraffic 10 -> 0 while the latch is set: CloudFormation records stable 100 / canary 0 and the rolled-back flag document (deployed immediately; it is already live)',
       '2. set /mcp-rollout/production/rollback-latch to "clear" (now set by mcp-rollout-production-canary-llm-success-rate-trigger at 2026-11-24T09:41:07.000Z: Threshold Crossed: 5 out of the last 5 datapoints were less than the threshold (85.0))',
-      'Afterwards the canary gets 0 % and the rollback flags stay off until the next deploy, which restores the configured flag values (gradual strategy).',
+      'Afterwards the canary gets 0 % and the rollback flags stay off until the next deploy, which restores the configured flag values with the gradual strategy.',
       'Run again with --confirm: npx mcp-rollout resume --environment production --confirm',
     ]);
     expect(sentNames(mocks.cloudformation)).toEqual(['DescribeStacksCommand']);
@@ -279,14 +280,30 @@ describe('resume', () => {
     expect(sentNames(mocks.ssm)).toEqual(['GetParameterCommand']);
   });
 
-  test('skips the stack update when CanaryTraffic is already 0', async () => {
+  test('clears the latch when CloudFormation already records the latched state at CanaryTraffic 0 ("No updates are to be performed.")', async () => {
     mocks.cloudformation.on(DescribeStacksCommand).resolves(describeStacks('production', { canaryTraffic: 0 }));
+    mocks.cloudformation
+      .on(UpdateStackCommand)
+      .rejects(new CloudFormationServiceException({ name: 'ValidationError', $fault: 'client', message: 'No updates are to be performed.', $metadata: {} }));
     mocks.ssm.on(GetParameterCommand).resolvesOnce({ Parameter: { Value: LATCHED } }).resolves({ Parameter: { Value: 'clear' } });
     mocks.ssm.on(PutParameterCommand).resolves({ Version: 4 });
     const run = await runCommand(['resume', '--environment', 'production', '--confirm']);
     expect(run.code).toBe(0);
-    expect(sentNames(mocks.cloudformation)).toEqual(['DescribeStacksCommand']);
+    expect(run.stdout).toContain('Production-Service already runs CanaryTraffic=0 with the latched state: no update needed.');
+    expect(sentNames(mocks.cloudformation)).toEqual(['DescribeStacksCommand', 'UpdateStackCommand']);
     expect(sentNames(mocks.ssm)).toEqual(['GetParameterCommand', 'PutParameterCommand', 'GetParameterCommand']);
+  });
+
+  test('refuses while a flag deployment is in progress: the stack update would meet it', async () => {
+    mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: LATCHED } });
+    mocks.appconfig.on(ListDeploymentsCommand).resolves({ Items: [{ DeploymentNumber: 9, State: 'BAKING', ConfigurationVersion: '8', PercentageComplete: 100 }] });
+    mocks.appconfig.on(GetHostedConfigurationVersionCommand).resolves(hostedVersion(FLAGS_ROLLED_BACK));
+    const run = await runCommand(['resume', '--environment', 'production', '--confirm']);
+    expect(run.code).toBe(3);
+    expect(run.stderr.split('\n')[0]).toBe(
+      "error: flag deployment #9 BAKING (version 8, 100 %) is in progress; resume's stack update deploys the rolled-back flag document and AppConfig runs one deployment per environment at a time",
+    );
+    expect(sentNames(mocks.cloudformation)).toEqual(['DescribeStacksCommand']);
   });
 
   test('has nothing to do when the latch is clear', async () => {

@@ -99,13 +99,13 @@ describe('status', () => {
     ]);
   });
 
-  test('exits 1 and lists what needs attention: a firing trigger, a slot with traffic and no healthy target, weights that disagree', async () => {
+  test('exits 4 (not 1, an AWS error) and lists what needs attention: a firing trigger, a slot with traffic and no healthy target, weights that disagree', async () => {
     healthyAtTen();
     mocks.elb.on(DescribeRulesCommand).resolves(rules('production', 50, 50));
     mocks.elb.on(DescribeTargetHealthCommand, { TargetGroupArn: o.canaryTargetGroupArn }).resolves({ TargetHealthDescriptions: [{ TargetHealth: { State: 'unhealthy' } }] });
     mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [{ AlarmName: 'mcp-rollout-production-canary-error-rate-trigger', StateValue: 'ALARM' }] });
     const run = await runCommand(['status', '--environment', 'production', '--json']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(4);
     expect((JSON.parse(run.stdout) as { attention: string[] }).attention).toEqual([
       'live weights stable 50 / canary 50 differ from the expected stable 90 / canary 10 (CanaryTraffic 10)',
       'mcp-rollout-production-canary-error-rate-trigger is in ALARM',
@@ -137,6 +137,8 @@ describe('flags', () => {
     expect(sent(mocks.appconfig)).toEqual([
       ['ListDeploymentsCommand', { ApplicationId: 'abc1234', EnvironmentId: 'env5678', MaxResults: 10 }],
       ['GetHostedConfigurationVersionCommand', { ApplicationId: 'abc1234', ConfigurationProfileId: 'prof901', VersionNumber: 5 }],
+      // The last completed document too: what the targets return to if #6 is stopped.
+      ['GetHostedConfigurationVersionCommand', { ApplicationId: 'abc1234', ConfigurationProfileId: 'prof901', VersionNumber: 4 }],
     ]);
     expect(run.stdout.split('\n')).toEqual([
       'flag                         value  rollback turns it off',
@@ -194,6 +196,29 @@ describe('flags', () => {
     ]);
   });
 
+  test('Ctrl-C between the hosted version and its deployment: the deployment still starts, and the CLI says why', async () => {
+    const controller = new AbortController();
+    mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'clear' } });
+    mocks.appconfig.on(ListDeploymentsCommand).resolves(deployments([5, 'COMPLETE', '4']));
+    mocks.appconfig.on(GetHostedConfigurationVersionCommand).resolves(hostedVersion(FLAGS_ON));
+    mocks.appconfig.on(CreateHostedConfigurationVersionCommand).callsFake(() => {
+      controller.abort();
+      return { VersionNumber: 6 };
+    });
+    mocks.appconfig.on(StartDeploymentCommand).resolves({ DeploymentNumber: 7 });
+    mocks.appconfig.on(GetDeploymentCommand).resolves({ State: 'DEPLOYING', PercentageComplete: 0 });
+    const run = await runCommand(['flags', 'set', 'enhanced_error_messages=false', '--immediate', '--environment', 'production'], { controller });
+
+    expect(sentNames(mocks.appconfig)).toEqual(['ListDeploymentsCommand', 'GetHostedConfigurationVersionCommand', 'CreateHostedConfigurationVersionCommand', 'StartDeploymentCommand', 'GetDeploymentCommand']);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(
+      'Ctrl-C: waiting for the flag change (a hosted version and its deployment) to finish first: a change cut off half-way would be worse than one that finishes. Stopping right after.\n' +
+        'deployment #7 DEPLOYING 0 % (0 ms)\n' +
+        'error: interrupted (Ctrl-C)\n' +
+        'next: Run `npx mcp-rollout status --environment production` to see the live state, then decide what to do next: the flag change (a hosted version and its deployment) had started before the Ctrl-C and finished; nothing else was changed.\n',
+    );
+  });
+
   test('set --immediate stops a deployment in progress, deploys with the immediate strategy and waits for COMPLETE', async () => {
     mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'clear' } });
     mocks.appconfig.on(ListDeploymentsCommand).resolves(deployments([6, 'BAKING', '5'], [5, 'COMPLETE', '4']));
@@ -209,14 +234,16 @@ describe('flags', () => {
     expect(sentNames(mocks.appconfig)).toEqual([
       'ListDeploymentsCommand',
       'GetHostedConfigurationVersionCommand',
+      'GetHostedConfigurationVersionCommand',
       'StopDeploymentCommand',
       'CreateHostedConfigurationVersionCommand',
       'StartDeploymentCommand',
       'GetDeploymentCommand',
       'GetDeploymentCommand',
     ]);
-    expect(sent(mocks.appconfig)[2]).toEqual(['StopDeploymentCommand', { ApplicationId: 'abc1234', EnvironmentId: 'env5678', DeploymentNumber: 6 }]);
-    expect((sent(mocks.appconfig)[4]?.[1] as { DeploymentStrategyId: string }).DeploymentStrategyId).toBe('imm4567');
+    // BAKING: AppConfig stops it only with AllowRevert (test/cli-latch-fake.test.ts runs this against the fake).
+    expect(sent(mocks.appconfig)[3]).toEqual(['StopDeploymentCommand', { ApplicationId: 'abc1234', EnvironmentId: 'env5678', DeploymentNumber: 6, AllowRevert: true }]);
+    expect((sent(mocks.appconfig)[5]?.[1] as { DeploymentStrategyId: string }).DeploymentStrategyId).toBe('imm4567');
     expect(clock.sleeps).toEqual([2000]);
     expect(run.stdout).toContain('Deployment #7 is COMPLETE; every task has enhanced_error_messages=false within one agent poll (15 s).');
   });
@@ -229,7 +256,7 @@ describe('flags', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toBe(
       'error: flag deployment #6 is BAKING; AppConfig runs one deployment per environment at a time\n' +
-        'next: Wait for it to finish (npx mcp-rollout flags list), or add --immediate to stop it and deploy this change at once.\n',
+        'next: Wait for it to finish (npx mcp-rollout flags list --environment production), or add --immediate to stop it and deploy this change at once.\n',
     );
     expect(sentNames(mocks.appconfig)).not.toContain('CreateHostedConfigurationVersionCommand');
   });

@@ -214,6 +214,60 @@ describe('container', () => {
       'environments.production.container.memoryMiB: must be one of 512, 1024, 2048 for cpu 256, got 4096',
     ]);
   });
+
+  test('the server runs as 1000:1000, may write /tmp and gets the task memory less the agent\'s 128 MiB by default', () => {
+    const { container } = testConfig().environments.production;
+    expect({ user: container.user, writablePaths: container.writablePaths, memoryLimitMiB: container.memoryLimitMiB }).toEqual({
+      user: '1000:1000',
+      writablePaths: ['/tmp'],
+      memoryLimitMiB: 2048 - 128,
+    });
+  });
+
+  test.each(['1000', '1000:1000', 'node', 'node:node', 'mcp-server:0', '_app'])('accepts the non-root user %s', (user) => {
+    expect(problems(prod({ container: { user } }))).toEqual([]);
+  });
+
+  test.each(['root', '0', '0:0', 'root:root', '00:1000'])('fails when the user is root (%s)', (user) => {
+    expect(problems(prod({ container: { user } }))).toEqual([
+      `environments.production.container.user: must not be root (uid 0): the server runs as a non-root user, got "${user}"`,
+    ]);
+  });
+
+  test.each(['', 'Node', '1000:', 'a b', 'user:group:extra'])('fails when the user is not an ECS user (%j)', (user) => {
+    expect(problems(prod({ container: { user } }))).toEqual([
+      `environments.production.container.user: must be a user as "uid", "uid:gid", "user" or "user:group", got ${JSON.stringify(user)}`,
+    ]);
+  });
+
+  test('fails when the server memory limit leaves no room for the agent', () => {
+    expect(problems(prod({ container: { memoryLimitMiB: 2000 } }))).toEqual([
+      "environments.production.container.memoryLimitMiB: must be at most memoryMiB (2048) minus the AppConfig Agent's 128 MiB, 1920, got 2000",
+    ]);
+    expect(testConfig(prod({ container: { memoryLimitMiB: 1920 } })).environments.production.container.memoryLimitMiB).toBe(1920);
+  });
+
+  test('fails when the server memory limit is below what Docker reserves', () => {
+    expect(problems(prod({ container: { memoryLimitMiB: 4 } }))).toEqual([
+      'environments.production.container.memoryLimitMiB: must be an integer from 6 to 122880, got 4',
+    ]);
+  });
+
+  test.each(['/', 'tmp', '/tmp/', '/var/../etc', '/./tmp', '/a b'])('fails when a writable path is not a plain absolute path (%j)', (path) => {
+    expect(problems(prod({ container: { writablePaths: ['/tmp', path] } }))).toEqual([
+      `environments.production.container.writablePaths.1: must be an absolute path like "/tmp" (letters, digits, ".", "_", "-"), not "/", got ${JSON.stringify(path)}`,
+    ]);
+  });
+
+  test('fails when a writable path repeats', () => {
+    expect(problems(prod({ container: { writablePaths: ['/tmp', '/data', '/tmp'] } }))).toEqual([
+      'environments.production.container.writablePaths.2: must not repeat a path, got "/tmp" twice',
+    ]);
+  });
+
+  test('no writable path at all is allowed', () => {
+    expect(testConfig(prod({ container: { writablePaths: [] } })).environments.production.container.writablePaths).toEqual([]);
+  });
 });
 
 describe('capacity, traffic and logs', () => {

@@ -77,11 +77,11 @@ describe('AppConfig application, environment and profile', () => {
     expect(deployedDocument(staging)).toEqual(documentWith({ performance_monitoring: false }));
   });
 
-  test('CloudFormation deploys the document to the environment with the gradual strategy', () => {
+  test('CloudFormation deploys the document to the environment with the gradual strategy, or the immediate one while latched', () => {
     production.hasResourceProperties('AWS::AppConfig::Deployment', {
       ApplicationId: { Ref: logicalIdOf(flags.application) },
       EnvironmentId: { Ref: logicalIdOf(flags.environment) },
-      DeploymentStrategyId: { Ref: logicalIdOf(flags.gradualStrategy) },
+      DeploymentStrategyId: { 'Fn::If': ['IsRolledBack', { Ref: logicalIdOf(flags.immediateStrategy) }, { Ref: logicalIdOf(flags.gradualStrategy) }] },
       ConfigurationVersion: { Ref: Match.anyValue() },
     });
   });

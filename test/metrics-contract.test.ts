@@ -3,7 +3,6 @@ import {
   KPI_IDS,
   MetricsContractError,
   SEED_THRESHOLDS,
-  alarmName,
   infoEventProblems,
   kpiLevel,
   resolveThresholds,
@@ -51,10 +50,6 @@ describe('threshold validation', () => {
       ]),
     );
   });
-});
-
-test('alarm names follow one scheme', () => {
-  expect(alarmName('production', 'canary', 'llm-success-rate', 'trigger')).toBe('mcp-rollout-production-canary-llm-success-rate-trigger');
 });
 
 describe('info event schemas', () => {

@@ -1,176 +1,61 @@
-import {
-  AppConfigClient,
-  ConflictException,
-  CreateHostedConfigurationVersionCommand,
-  GetHostedConfigurationVersionCommand,
-  InternalServerException,
-  ListDeploymentsCommand,
-  StartDeploymentCommand,
-  StopDeploymentCommand,
-} from '@aws-sdk/client-appconfig';
-import { DescribeRulesCommand, ElasticLoadBalancingV2Client, ModifyRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
-import { sent } from './helpers/aws-mocks';
+/**
+ * The rollback function against the stateful fake (test/fakes/aws-state.ts): AppConfig's one
+ * deployment per environment, StopDeployment's AllowRevert rule, what a stopped deployment returns
+ * to, the rule's weights, the latch's versions. Races and concurrent runs: rollback-races.test.ts.
+ */
+import { InternalServerException } from '@aws-sdk/client-appconfig';
+import { performRollback, RollbackFailed } from '../lambda/rollback/rollback';
 import { readConfig } from '../lambda/rollback/config';
-import { performRollback, RollbackFailed, type Dependencies } from '../lambda/rollback/rollback';
-import { parseRollbackEvent, RejectedInput } from '../lambda/rollback/events';
-import { buildFlagDocument, DEFAULT_FLAG_VALUES, rolledBackDocument, serializeFlagDocument } from '../lib/shared/feature-flags';
-import type { RollbackResult } from '../lib/shared/rollback-contract';
+import { parseRollbackEvent, RejectedInput, type Acceptance } from '../lambda/rollback/events';
+import {
+  buildFlagDocument,
+  DEFAULT_FLAG_VALUES,
+  parseFlagDocument,
+  rolledBackDocument,
+  withValues,
+} from '../lib/shared/feature-flags';
+import { parseLatch, type RollbackResult } from '../lib/shared/rollback-contract';
+import { AwsState } from './fakes/aws-state';
+import { functionDeps, seedEnvironment, startFlagDeployment, type FunctionRun, type SeededEnvironment } from './fakes/environment';
 
-const RULE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/mcp/abc/def/ghi';
-const STABLE_TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/stable/1';
-const CANARY_TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/canary/2';
-const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:mcp-rollout-production-critical';
-const LATCH = '/mcp-rollout/production/rollback-latch';
-const TRIGGER = 'mcp-rollout-production-canary-error-rate-trigger';
-const APP = { ApplicationId: 'app1234', EnvironmentId: 'env1234' };
-
-const ENV: Record<string, string> = {
-  MCP_ENVIRONMENT: 'production',
-  TRAFFIC_RULE_ARN: RULE,
-  STABLE_TARGET_GROUP_ARN: STABLE_TG,
-  CANARY_TARGET_GROUP_ARN: CANARY_TG,
-  APPCONFIG_APPLICATION_ID: 'app1234',
-  APPCONFIG_ENVIRONMENT_ID: 'env1234',
-  APPCONFIG_PROFILE_ID: 'prof123',
-  APPCONFIG_IMMEDIATE_STRATEGY_ID: 'imm1234',
-  ROLLBACK_FLAGS: 'hierarchical_tools_enabled,enumdescriptions_validation',
-  LATCH_PARAMETER: LATCH,
-  CRITICAL_TOPIC_ARN: TOPIC,
-  EVENT_BUS_NAME: 'default',
-  TRIGGER_ALARM_NAMES: `${TRIGGER},mcp-rollout-production-service-llm-success-rate-trigger`,
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-};
-
-const ON = serializeFlagDocument(buildFlagDocument(DEFAULT_FLAG_VALUES));
-const OFF = serializeFlagDocument(rolledBackDocument(buildFlagDocument(DEFAULT_FLAG_VALUES), ['hierarchical_tools_enabled', 'enumdescriptions_validation']));
-const NOW = Date.parse('2026-11-24T10:00:00.000Z');
-
-const elb = mockClient(ElasticLoadBalancingV2Client);
-const appconfig = mockClient(AppConfigClient);
-const ssm = mockClient(SSMClient);
-const sns = mockClient(SNSClient);
-const events = mockClient(EventBridgeClient);
-const ALL = [elb, appconfig, ssm, sns, events] as const;
-
-const rules = (stable: number, canary: number) => ({
-  Rules: [{ RuleArn: RULE, Actions: [{ Type: 'forward' as const, ForwardConfig: { TargetGroups: [{ TargetGroupArn: STABLE_TG, Weight: stable }, { TargetGroupArn: CANARY_TG, Weight: canary }] } }] }],
-});
-const latchedValue = JSON.stringify({ state: 'latched', reason: 'Threshold Crossed', requestedBy: TRIGGER, time: '2026-11-24T10:00:00.000Z' });
-// The SDK types Content as its own blob adapter; a Uint8Array is what arrives on the wire.
-const content = (doc: string) => ({ Content: new TextEncoder().encode(doc) as never, ContentType: 'application/json' });
-
-/** A healthy environment with the canary at 10 %, flags on, latch clear; the read-back shows the rollback. */
-function canaryAtTen(): void {
-  elb.on(DescribeRulesCommand).resolvesOnce(rules(90, 10)).resolves(rules(100, 0));
-  elb.on(ModifyRuleCommand).resolves({});
-  ssm.on(GetParameterCommand).resolvesOnce({ Parameter: { Value: 'clear' } }).resolves({ Parameter: { Value: latchedValue } });
-  ssm.on(PutParameterCommand).resolves({ Version: 2 });
-  appconfig
-    .on(ListDeploymentsCommand)
-    .resolvesOnce({ Items: [{ DeploymentNumber: 3, State: 'COMPLETE', ConfigurationVersion: '2' }] })
-    .resolves({ Items: [{ DeploymentNumber: 4, State: 'COMPLETE', ConfigurationVersion: '3' }, { DeploymentNumber: 3, State: 'COMPLETE', ConfigurationVersion: '2' }] });
-  appconfig.on(GetHostedConfigurationVersionCommand, { VersionNumber: 2 }).resolves(content(ON));
-  appconfig.on(GetHostedConfigurationVersionCommand, { VersionNumber: 3 }).resolves(content(OFF));
-  appconfig.on(CreateHostedConfigurationVersionCommand).resolves({ VersionNumber: 3 });
-  appconfig.on(StartDeploymentCommand).resolves({ DeploymentNumber: 4, State: 'DEPLOYING' });
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
-  sns.on(PublishCommand).resolves({ MessageId: 'm1' });
-}
-
-const errors: string[] = [];
-const sleeps: number[] = [];
-const metrics: [string, number][] = [];
-function deps(): Dependencies {
-  let tick = 0;
-  return {
-    clients: {
-      elb: new ElasticLoadBalancingV2Client({}),
-      appconfig: new AppConfigClient({}),
-      ssm: new SSMClient({}),
-      sns: new SNSClient({}),
-      events: new EventBridgeClient({}),
-    },
-    config: readConfig(ENV),
-    log: { info: () => undefined, warn: () => undefined, error: (m) => errors.push(m) },
-    metrics: { addMetric: (name, _unit, value) => metrics.push([name, value]) },
-    now: () => NOW + 100 * tick++,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-  };
-}
-
-const alarmRequest = { kind: 'alarm' as const, alarmName: TRIGGER, reason: 'Threshold Crossed', via: 'lambda-action' as const, dryRun: false as const };
-
-// The exact calls of a full rollback from canary 10 %, flags on, latch clear.
-const READS_BEFORE = {
-  elb: [['DescribeRulesCommand', { RuleArns: [RULE] }]],
-  ssm: [['GetParameterCommand', { Name: LATCH }]],
-  appconfig: [
-    ['ListDeploymentsCommand', { ...APP, MaxResults: 10 }],
-    ['GetHostedConfigurationVersionCommand', { ApplicationId: 'app1234', ConfigurationProfileId: 'prof123', VersionNumber: 2 }],
-  ],
-};
-const MODIFY_RULE = [
-  'ModifyRuleCommand',
-  {
-    RuleArn: RULE,
-    Actions: [
-      {
-        Type: 'forward',
-        ForwardConfig: {
-          TargetGroups: [
-            { TargetGroupArn: STABLE_TG, Weight: 100 },
-            { TargetGroupArn: CANARY_TG, Weight: 0 },
-          ],
-          TargetGroupStickinessConfig: { Enabled: false },
-        },
-      },
-    ],
-  },
-];
-const CREATE_VERSION = [
-  'CreateHostedConfigurationVersionCommand',
-  { ApplicationId: 'app1234', ConfigurationProfileId: 'prof123', Content: new TextEncoder().encode(OFF), ContentType: 'application/json', Description: 'rollback: Threshold Crossed' },
-];
-const START_DEPLOYMENT = [
-  'StartDeploymentCommand',
-  { ...APP, ConfigurationProfileId: 'prof123', ConfigurationVersion: '3', DeploymentStrategyId: 'imm1234', Description: 'rollback: Threshold Crossed' },
-];
-const PUT_LATCH = ['PutParameterCommand', { Name: LATCH, Value: expect.stringContaining('"state":"latched"'), Overwrite: true }];
-const READS_AFTER = {
-  elb: [['DescribeRulesCommand', { RuleArns: [RULE] }]],
-  ssm: [['GetParameterCommand', { Name: LATCH }]],
-  appconfig: [
-    ['ListDeploymentsCommand', { ...APP, MaxResults: 10 }],
-    ['GetHostedConfigurationVersionCommand', { ApplicationId: 'app1234', ConfigurationProfileId: 'prof123', VersionNumber: 3 }],
-  ],
-};
+const MINUTE = 60_000;
+const stubs = new AwsState().install();
+let fake: AwsState;
+let env: SeededEnvironment;
+let run: FunctionRun;
 
 beforeEach(() => {
-  for (const m of ALL) m.reset();
-  errors.length = 0;
-  sleeps.length = 0;
-  metrics.length = 0;
+  for (const s of Object.values(stubs)) s.reset();
+  fake = new AwsState();
+  fake.install(stubs);
+  env = seedEnvironment(fake, { canaryTraffic: 10 });
+  run = functionDeps(fake, env);
 });
 
+const TRIGGER = 'mcp-rollout-production-canary-error-rate-trigger';
+const alarmRequest = { kind: 'alarm' as const, alarmName: TRIGGER, reason: 'Threshold Crossed', via: 'lambda-action' as const, dryRun: false as const };
+const ON = buildFlagDocument(DEFAULT_FLAG_VALUES);
+const ROLLBACK_FLAGS = ['hierarchical_tools_enabled', 'enumdescriptions_validation'] as const;
+
+const weights = () => fake.weights(env.outputs.trafficRuleArn, env.outputs.stableTargetGroupArn, env.outputs.canaryTargetGroupArn);
+const served = () => parseFlagDocument(fake.servedDocument(env.outputs.flagsEnvironmentId)!);
+const latch = () => parseLatch(fake.parameter(env.outputs.latchParameterName).value);
+const commands = () => fake.calls.map(([, command]) => command.replace(/Command$/, ''));
+const WRITES = new Set(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'StopDeployment', 'PutParameter', 'PutEvents', 'Publish']);
+const writes = () => commands().filter((c) => WRITES.has(c));
+const deployment = (n: number) => fake.deploymentsOf(env.outputs.flagsEnvironmentId).find((d) => d.number === n)!;
+
+/** A gradual `flags set auto_correction_enabled=false` (version 2, deployment #2) that has run for `minutes`. */
+function gradualChangeRunning(minutes: number): void {
+  startFlagDeployment(fake, env, withValues(ON, { auto_correction_enabled: false }), 'gradual', 'flags set');
+  fake.advance(minutes * MINUTE);
+}
+
 describe('a full rollback', () => {
-  test('moves traffic first, then flags, then the latch, reads back and reports; exact calls and nothing else', async () => {
-    canaryAtTen();
-    const result = await performRollback(alarmRequest, deps());
+  test('moves traffic first, then flags, then the latch, reads back and reports; the environment ends rolled back', async () => {
+    const result = await performRollback(alarmRequest, run.deps);
 
-    expect(sent(elb)).toEqual([...READS_BEFORE.elb, MODIFY_RULE, ...READS_AFTER.elb]);
-    expect(sent(appconfig)).toEqual([...READS_BEFORE.appconfig, CREATE_VERSION, START_DEPLOYMENT, ...READS_AFTER.appconfig]);
-    expect(sent(ssm)).toEqual([...READS_BEFORE.ssm, PUT_LATCH, ...READS_AFTER.ssm]);
-    expect(sent(events)).toEqual([
-      ['PutEventsCommand', { Entries: [{ Source: 'mcp-rollout', DetailType: 'rollback_completed', Detail: expect.any(String), EventBusName: 'default' }] }],
-    ]);
-    expect(sent(sns)).toEqual([['PublishCommand', { TopicArn: TOPIC, Subject: '[mcp-rollout production] rolled back to stable', Message: expect.any(String) }]]);
-
+    expect(writes()).toEqual(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'PutParameter', 'PutEvents', 'Publish']);
     expect(result.outcome).toBe('rolled_back');
     expect(result.steps.map((s) => [s.step, s.status])).toEqual([
       ['traffic', 'done'],
@@ -181,48 +66,50 @@ describe('a full rollback', () => {
     ]);
     expect(result.before?.weights).toEqual({ stable: 90, canary: 10 });
     expect(result.after?.weights).toEqual({ stable: 100, canary: 0 });
-    expect(result.after?.flags).toMatchObject({ hierarchical_tools_enabled: false, enumdescriptions_validation: false, auto_correction_enabled: true });
-    const latch = JSON.parse((ssm.commandCalls(PutParameterCommand)[0]!.args[0].input.Value as string));
-    expect(latch).toEqual({ state: 'latched', reason: 'Threshold Crossed', requestedBy: TRIGGER, time: '2026-11-24T10:00:00.200Z' });
-    // The clock ticks 100 ms per reading: start, traffic moved, latch written.
-    expect(metrics).toEqual([['TimeToStableMs', 100], ['RollbackCompleted', 1]]);
+    expect(weights()).toEqual({ stable: 100, canary: 0 });
+    expect(result.flags).toEqual({ sourceDeployment: 1, sourceVersion: '1', version: '2', deployment: 2 });
+
+    // The immediate deployment reaches every target at once.
+    fake.advance(1000);
+    expect(deployment(2).state).toBe('COMPLETE');
+    expect(served()).toEqual(rolledBackDocument(ON, ROLLBACK_FLAGS));
+    expect(latch()).toEqual({
+      latched: true,
+      raw: expect.any(String),
+      record: { state: 'latched', reason: 'Threshold Crossed', requestedBy: TRIGGER, time: '2026-11-24T10:00:00.000Z' },
+    });
+    expect(run.metrics.map(([name]) => name)).toEqual(['TimeToStableMs', 'RollbackCompleted']);
   });
 
-  test('the notification says what was before and after', async () => {
-    canaryAtTen();
-    await performRollback(alarmRequest, deps());
-    const message = sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!;
-    expect(message).toContain(`Trigger: alarm ${TRIGGER}: Threshold Crossed`);
-    expect(message).toContain('Before: stable 90 / canary 10, latch clear');
-    expect(message).toContain('After:  stable 100 / canary 0, latch set');
-    expect(message).toContain('traffic: done - weights stable 90 / canary 10 -> stable 100 / canary 0');
-    const detail = JSON.parse(events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!) as RollbackResult;
-    expect(detail.outcome).toBe('rolled_back');
+  test('the notification and the event say what was before and after', async () => {
+    await performRollback(alarmRequest, run.deps);
+    const [message] = fake.published;
+    expect(message).toMatchObject({ topicArn: env.outputs.criticalTopicArn, subject: '[mcp-rollout production] rolled back to stable' });
+    expect(message!.message).toContain(`Trigger: alarm ${TRIGGER}: Threshold Crossed`);
+    expect(message!.message).toContain('Before: stable 90 / canary 10, latch clear');
+    expect(message!.message).toContain('After:  stable 100 / canary 0, latch set');
+    expect(message!.message).toContain('traffic: done - weights stable 90 / canary 10 -> stable 100 / canary 0');
+    expect(fake.putEvents).toEqual([{ source: 'mcp-rollout', detailType: 'rollback_completed', detail: expect.objectContaining({ outcome: 'rolled_back' }), bus: 'default', at: expect.any(Number) }]);
   });
 });
 
 describe('idempotence and dry run', () => {
   test('already rolled back: reads only, changes nothing and says so', async () => {
-    elb.on(DescribeRulesCommand).resolves(rules(100, 0));
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: latchedValue } });
-    appconfig.on(ListDeploymentsCommand).resolves({ Items: [{ DeploymentNumber: 4, State: 'COMPLETE', ConfigurationVersion: '3' }] });
-    appconfig.on(GetHostedConfigurationVersionCommand).resolves(content(OFF));
-
-    const result = await performRollback(alarmRequest, deps());
+    await performRollback(alarmRequest, run.deps);
+    fake.advance(1000);
+    fake.calls.length = 0;
+    const again = functionDeps(fake, env);
+    const result = await performRollback(alarmRequest, again.deps);
     expect(result.outcome).toBe('already_rolled_back');
     expect(result.steps.map((s) => s.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
-    expect(sent(elb)).toEqual(READS_BEFORE.elb);
-    expect(sent(ssm)).toEqual(READS_BEFORE.ssm);
-    expect(sent(appconfig)).toEqual([READS_BEFORE.appconfig[0], ['GetHostedConfigurationVersionCommand', { ApplicationId: 'app1234', ConfigurationProfileId: 'prof123', VersionNumber: 3 }]]);
-    expect(sent(sns)).toEqual([]);
-    expect(sent(events)).toEqual([]);
-    expect(metrics).toEqual([['RollbackAlreadyDone', 1]]);
+    expect(writes()).toEqual([]);
+    expect(again.metrics).toEqual([['RollbackAlreadyDone', 1]]);
   });
 
   test('traffic already on stable but flags on: only the flags and the latch change', async () => {
-    canaryAtTen();
-    elb.on(DescribeRulesCommand).resolves(rules(100, 0));
-    const result = await performRollback(alarmRequest, deps());
+    fake.runStackUpdate(env.stack.name, { CanaryTraffic: '0' });
+    fake.calls.length = 0;
+    const result = await performRollback(alarmRequest, run.deps);
     expect(result.steps.map((s) => [s.step, s.status])).toEqual([
       ['traffic', 'unchanged'],
       ['flags', 'done'],
@@ -230,82 +117,125 @@ describe('idempotence and dry run', () => {
       ['verify', 'done'],
       ['report', 'done'],
     ]);
-    expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(0);
+    expect(writes()).not.toContain('ModifyRule');
   });
 
   test('dry run: reads the state, reports the plan, writes nothing', async () => {
-    canaryAtTen();
-    const result = await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'game day', dryRun: true }, deps());
+    gradualChangeRunning(12);
+    const result = await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'game day', dryRun: true }, run.deps);
     expect(result.outcome).toBe('dry_run');
     expect(result.steps).toEqual([
       { step: 'traffic', status: 'skipped', detail: 'would move traffic from canary 10 % to stable' },
-      { step: 'flags', status: 'skipped', detail: 'would turn off hierarchical_tools_enabled, enumdescriptions_validation with the immediate strategy' },
-      { step: 'latch', status: 'skipped', detail: `would set ${LATCH}` },
+      { step: 'flags', status: 'skipped', detail: 'would stop deployment #2 (BAKING, with AllowRevert), then turn off the rollback flags in version 1 (deployment #1 COMPLETE) with the immediate strategy' },
+      { step: 'latch', status: 'skipped', detail: `would set ${env.outputs.latchParameterName}` },
     ]);
-    expect(sent(elb)).toEqual(READS_BEFORE.elb);
-    expect(sent(ssm)).toEqual(READS_BEFORE.ssm);
-    expect(sent(appconfig)).toEqual(READS_BEFORE.appconfig);
-    expect(sent(sns)).toEqual([]);
-    expect(sent(events)).toEqual([]);
+    expect(writes()).toEqual([]);
   });
 });
 
-describe('flag deployments in the way', () => {
-  test('a deployment in progress is stopped before the rollback version is deployed', async () => {
-    canaryAtTen();
-    appconfig.on(ListDeploymentsCommand).resolvesOnce({
-      Items: [
-        { DeploymentNumber: 5, State: 'BAKING', ConfigurationVersion: '2' },
-        { DeploymentNumber: 3, State: 'COMPLETE', ConfigurationVersion: '1' },
-      ],
-    })
-      .resolves({ Items: [{ DeploymentNumber: 6, State: 'DEPLOYING', ConfigurationVersion: '3' }] });
-    appconfig.on(StopDeploymentCommand).resolves({});
-    await performRollback(alarmRequest, deps());
-    expect(sent(appconfig).slice(2, 5)).toEqual([['StopDeploymentCommand', { ...APP, DeploymentNumber: 5 }], CREATE_VERSION, START_DEPLOYMENT]);
+describe('a flag deployment in progress (issue 11 items 3 and 4)', () => {
+  test.each([
+    ['DEPLOYING', 2, false],
+    ['BAKING', 12, true],
+  ])('%s (at minute %i): it is stopped, AllowRevert %s, and the rolled-back document comes from the last COMPLETED one, not the half-finished change', async (state, minutes, allowRevert) => {
+    gradualChangeRunning(minutes);
+    expect(deployment(2).state).toBe(state);
+
+    const result = await performRollback(alarmRequest, run.deps);
+
+    const stop = fake.calls.find(([, c]) => c === 'StopDeploymentCommand')?.[2];
+    expect(stop).toEqual({ ApplicationId: 'app1234', EnvironmentId: 'env1234', DeploymentNumber: 2, ...(allowRevert ? { AllowRevert: true } : {}) });
+    expect(deployment(2).state).toBe('ROLLED_BACK');
+    expect(result.outcome).toBe('rolled_back');
+    fake.advance(1000);
+    // auto_correction_enabled=false was being tried on some tasks: it is not spread to all of them.
+    expect(served()).toEqual(rolledBackDocument(ON, ROLLBACK_FLAGS));
+    expect(served().values.auto_correction_enabled.enabled).toBe(true);
+    // The record says which version it started from, and what it stopped.
+    expect(result.flags).toEqual({
+      sourceDeployment: 1,
+      sourceVersion: '1',
+      stopped: { number: 2, stateBefore: state, stateAfter: 'ROLLED_BACK', allowRevert },
+      version: '3',
+      deployment: 3,
+    });
+    expect(result.steps[1]!.detail).toBe(
+      `hosted version 3 with hierarchical_tools_enabled, enumdescriptions_validation off, from version 1 (the last completed deployment, #1), deployment 3 (immediate); stopped deployment #2 first (${state} -> ROLLED_BACK${allowRevert ? ', AllowRevert' : ''})`,
+    );
   });
 
-  test('ConflictException on StartDeployment: stops the deployment that started meanwhile, starts again', async () => {
-    canaryAtTen();
-    appconfig
-      .on(StartDeploymentCommand)
-      .rejectsOnce(new ConflictException({ message: 'Deployment number 6 is in progress', $metadata: {} }))
-      .resolves({ DeploymentNumber: 7, State: 'DEPLOYING' });
-    appconfig.on(ListDeploymentsCommand).resolvesOnce({ Items: [{ DeploymentNumber: 3, State: 'COMPLETE', ConfigurationVersion: '2' }] }).resolvesOnce({
-      Items: [{ DeploymentNumber: 6, State: 'DEPLOYING', ConfigurationVersion: '2' }],
-    })
-      .resolves({ Items: [{ DeploymentNumber: 7, State: 'DEPLOYING', ConfigurationVersion: '3' }] });
-    appconfig.on(StopDeploymentCommand).resolves({});
-    const result = await performRollback(alarmRequest, deps());
-    expect(sent(appconfig).slice(2, 7)).toEqual([
-      CREATE_VERSION,
-      START_DEPLOYMENT,
-      ['ListDeploymentsCommand', { ...APP, MaxResults: 10 }],
-      ['StopDeploymentCommand', { ...APP, DeploymentNumber: 6 }],
-      START_DEPLOYMENT,
+  test('a deployment that leaves DEPLOYING between the read and the stop is stopped again with AllowRevert', async () => {
+    gradualChangeRunning(9.5);
+    expect(deployment(2).state).toBe('DEPLOYING');
+    // The traffic step and the reads take a moment: the deployment reaches its bake meanwhile.
+    fake.before('StopDeploymentCommand', () => fake.advance(MINUTE));
+    const result = await performRollback(alarmRequest, run.deps);
+    const stops = fake.calls.filter(([, c]) => c === 'StopDeploymentCommand').map(([, , input]) => input);
+    expect(stops).toEqual([
+      { ApplicationId: 'app1234', EnvironmentId: 'env1234', DeploymentNumber: 2 },
+      { ApplicationId: 'app1234', EnvironmentId: 'env1234', DeploymentNumber: 2, AllowRevert: true },
     ]);
-    expect(result.steps[1]).toEqual({ step: 'flags', status: 'done', detail: 'hosted version 3 with hierarchical_tools_enabled, enumdescriptions_validation off, deployment 7 (immediate)' });
+    expect(result.flags?.stopped).toEqual({ number: 2, stateBefore: 'DEPLOYING', stateAfter: 'ROLLED_BACK', allowRevert: true });
+    expect(result.outcome).toBe('rolled_back');
+  });
+
+  test('a completed change that is still the newest is not reverted: the rollback derives from it', async () => {
+    gradualChangeRunning(21);
+    expect(deployment(2).state).toBe('COMPLETE');
+    const result = await performRollback(alarmRequest, run.deps);
+    expect(commands()).not.toContain('StopDeployment');
+    expect(result.flags).toMatchObject({ sourceDeployment: 2, sourceVersion: '2' });
+    fake.advance(1000);
+    expect(served()).toEqual(rolledBackDocument(withValues(ON, { auto_correction_enabled: false }), ROLLBACK_FLAGS));
+  });
+
+  test('ConflictException: a deployment that started meanwhile is stopped and the start tried again', async () => {
+    fake.before('StartDeploymentCommand', () => {
+      startFlagDeployment(fake, env, ON, 'gradual', 'cloudformation');
+    });
+    const result = await performRollback(alarmRequest, run.deps);
+    expect(writes()).toEqual(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'StopDeployment', 'StartDeployment', 'PutParameter', 'PutEvents', 'Publish']);
+    expect(run.warnings).toEqual(['another flag deployment is in progress: looking again']);
+    expect(result.flags).toMatchObject({ version: '2', deployment: 3, stopped: { number: 2, stateBefore: 'DEPLOYING', stateAfter: 'ROLLED_BACK', allowRevert: false } });
+    fake.advance(1000);
+    expect(served()).toEqual(rolledBackDocument(ON, ROLLBACK_FLAGS));
+  });
+
+  test('the flags already off in the last completed document: the deployment in progress is only stopped', async () => {
+    await performRollback(alarmRequest, run.deps);
+    fake.advance(1000);
+    // Someone turns a rollback flag back on, gradually, while the environment is latched.
+    startFlagDeployment(fake, env, ON, 'gradual');
+    fake.calls.length = 0;
+    const result = await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'again', dryRun: false }, functionDeps(fake, env).deps);
+    expect(writes()).toEqual(['StopDeployment', 'PutEvents', 'Publish']);
+    expect(result.steps[1]).toEqual({ step: 'flags', status: 'done', detail: 'targets return to version 2, which has hierarchical_tools_enabled, enumdescriptions_validation off; stopped deployment #3 first (DEPLOYING -> ROLLED_BACK)' });
   });
 });
 
 describe('failures', () => {
   test('throttling is retried with backoff, then succeeds', async () => {
-    canaryAtTen();
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    elb.on(ModifyRuleCommand).rejectsOnce(throttled).rejectsOnce(throttled).resolves({});
+    const throttled = () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    fake.before('ModifyRuleCommand', throttled);
+    fake.before('ModifyRuleCommand', throttled);
     jest.spyOn(Math, 'random').mockReturnValue(0.5);
-    const result = await performRollback(alarmRequest, deps());
+    const startedAt = fake.now();
+    const result = await performRollback(alarmRequest, run.deps);
     jest.restoreAllMocks();
     expect(result.outcome).toBe('rolled_back');
-    expect(sent(elb)).toEqual([...READS_BEFORE.elb, MODIFY_RULE, MODIFY_RULE, MODIFY_RULE, ...READS_AFTER.elb]);
-    expect(sleeps).toEqual([100, 200]);
+    expect(commands().filter((c) => c === 'ModifyRule')).toHaveLength(3);
+    // 100 ms, then 200 ms of the fake's clock.
+    expect(run.warnings).toEqual(['throttled, retrying', 'throttled, retrying']);
+    expect(fake.now() - startedAt).toBeGreaterThanOrEqual(300);
   });
 
   test('the ELB call failing: the flags and the latch still change, the failure is reported and thrown', async () => {
-    canaryAtTen();
-    elb.on(DescribeRulesCommand).resolves(rules(90, 10));
-    elb.on(ModifyRuleCommand).rejects(Object.assign(new Error('not authorized to perform elasticloadbalancing:ModifyRule'), { name: 'AccessDenied' }));
-    const error = await performRollback(alarmRequest, deps()).catch((e: unknown) => e);
+    fake.before('ModifyRuleCommand', () => {
+      throw Object.assign(new Error('not authorized to perform elasticloadbalancing:ModifyRule'), { name: 'AccessDenied' });
+    });
+    const error = await performRollback(alarmRequest, run.deps).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RollbackFailed);
     const result = (error as RollbackFailed).result;
     expect(result.steps.map((s) => [s.step, s.status])).toEqual([
@@ -316,33 +246,68 @@ describe('failures', () => {
       ['report', 'done'],
     ]);
     expect(result.steps[0]!.detail).toBe('AccessDenied: not authorized to perform elasticloadbalancing:ModifyRule');
-    expect(sent(elb)).toEqual([...READS_BEFORE.elb, MODIFY_RULE, ...READS_AFTER.elb]);
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Subject).toBe('[mcp-rollout production] rollback incomplete');
-    expect(events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.DetailType).toBe('rollback_failed');
-    expect(errors).toEqual(['rollback step traffic failed']);
+    expect(fake.published[0]!.subject).toBe('[mcp-rollout production] rollback incomplete');
+    expect(fake.putEvents[0]!.detailType).toBe('rollback_failed');
+    expect(run.errors).toEqual(['rollback step traffic failed']);
+    expect(latch().latched).toBe(true);
   });
 
   test('AppConfig failing after traffic moved: the weights stay on stable, the latch is set, the failure is thrown', async () => {
-    canaryAtTen();
-    appconfig.on(CreateHostedConfigurationVersionCommand).rejects(new InternalServerException({ message: 'internal error', $metadata: {} }));
-    const error = (await performRollback(alarmRequest, deps()).catch((e: unknown) => e)) as RollbackFailed;
-    expect(error.message).toBe('rollback of production incomplete: flags: InternalServerException: internal error');
+    fake.before('CreateHostedConfigurationVersionCommand', () => {
+      throw new InternalServerException({ message: 'internal error', $metadata: {} });
+    });
+    const error = (await performRollback(alarmRequest, run.deps).catch((e: unknown) => e)) as RollbackFailed;
+    expect(error.message).toMatch(/^rollback of production incomplete: flags: InternalServerException: internal error; verify: read back: weights stable 100 \/ canary 0, latch set, flag deployment 1 COMPLETE has a rollback flag on$/);
     expect(error.result.steps.map((s) => [s.step, s.status])).toEqual([
       ['traffic', 'done'],
       ['flags', 'failed'],
       ['latch', 'done'],
-      ['verify', 'done'],
+      ['verify', 'failed'],
       ['report', 'done'],
     ]);
-    // One ModifyRule, both weights at once: never a half-changed rule.
-    expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(1);
-    expect(appconfig.commandCalls(StartDeploymentCommand)).toHaveLength(0);
+    expect(commands().filter((c) => c === 'ModifyRule')).toHaveLength(1);
+    expect(commands()).not.toContain('StartDeployment');
+    expect(weights()).toEqual({ stable: 100, canary: 0 });
   });
 });
 
-describe('accepted inputs', () => {
-  const triggers = new Set([TRIGGER]);
+const accept: Acceptance = { triggerAlarms: new Set([TRIGGER]), serviceStackName: 'Production-Service', flagEnvironmentId: 'env1234' };
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Production-Service/0b3c9a40-aa11-11ef-8f4e-0a1b2c3d4e5f';
+/** The shape of CloudFormation's "Stack Status Change" event (CloudFormation events detail reference). */
+const stackEvent = (status: string, stackId = STACK_ID) => ({
+  version: '0',
+  id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+  'detail-type': 'CloudFormation Stack Status Change',
+  source: 'aws.cloudformation',
+  account: '123456789012',
+  time: '2026-11-24T10:05:00Z',
+  region: 'eu-west-1',
+  resources: [stackId],
+  detail: { 'stack-id': stackId, 'status-details': { status, 'status-reason': '' }, 'client-request-token': '' },
+});
+/** The AppConfig EventBridge extension's sample event (AppConfig user guide). */
+const appConfigEvent = (detailType: string, environmentId = 'env1234', number: unknown = 7) => ({
+  version: '0',
+  id: 'c53dbd72-c1a0-2302-9ed6-c076e9128277',
+  'detail-type': detailType,
+  source: 'aws.appconfig',
+  account: '123456789012',
+  time: '2026-11-24T10:05:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:appconfig:eu-west-1:123456789012:extensionassociation/z763ff5'],
+  detail: {
+    InvocationId: '5tfjcig',
+    Parameters: {},
+    Type: 'OnDeploymentComplete',
+    Application: { Id: 'app1234', Name: 'mcp-rollout-production' },
+    Environment: { Id: environmentId, Name: 'production' },
+    ConfigurationProfile: { Id: 'prof123', Name: 'feature-flags' },
+    DeploymentNumber: number,
+    ConfigurationVersion: '1',
+  },
+});
 
+describe('accepted inputs', () => {
   test('the CloudWatch alarm Lambda action', () => {
     expect(
       parseRollbackEvent(
@@ -351,14 +316,14 @@ describe('accepted inputs', () => {
           alarmArn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${TRIGGER}`,
           alarmData: { alarmName: TRIGGER, state: { value: 'ALARM', reason: 'Threshold Crossed' }, previousState: { value: 'OK' } },
         },
-        triggers,
+        accept,
       ),
     ).toEqual({ kind: 'alarm', alarmName: TRIGGER, reason: 'Threshold Crossed', via: 'lambda-action', dryRun: false });
   });
 
   test('the same alarm through SNS', () => {
     const message = JSON.stringify({ AlarmName: TRIGGER, NewStateValue: 'ALARM', OldStateValue: 'OK', NewStateReason: 'Threshold Crossed' });
-    expect(parseRollbackEvent({ Records: [{ EventSource: 'aws:sns', Sns: { Message: message } }] }, triggers)).toEqual({
+    expect(parseRollbackEvent({ Records: [{ EventSource: 'aws:sns', Sns: { Message: message } }] }, accept)).toEqual({
       kind: 'alarm',
       alarmName: TRIGGER,
       reason: 'Threshold Crossed',
@@ -375,24 +340,46 @@ describe('accepted inputs', () => {
           'detail-type': 'CloudWatch Alarm State Change',
           detail: { alarmName: TRIGGER, state: { value: 'ALARM', reason: 'Threshold Crossed' }, previousState: { value: 'INSUFFICIENT_DATA' } },
         },
-        triggers,
+        accept,
       ),
     ).toEqual({ kind: 'alarm', alarmName: TRIGGER, reason: 'Threshold Crossed', via: 'eventbridge', dryRun: false });
   });
 
   test('a manual request, with and without dry run', () => {
-    expect(parseRollbackEvent({ action: 'rollback', reason: 'bad canary', requestedBy: 'alice' }, triggers)).toEqual({
+    expect(parseRollbackEvent({ action: 'rollback', reason: 'bad canary', requestedBy: 'alice' }, accept)).toEqual({
       kind: 'manual',
       reason: 'bad canary',
       requestedBy: 'alice',
       dryRun: false,
     });
-    expect(parseRollbackEvent({ action: 'rollback', reason: 'drill', requestedBy: 'bob', dryRun: true }, triggers)).toMatchObject({ dryRun: true });
+    expect(parseRollbackEvent({ action: 'rollback', reason: 'drill', requestedBy: 'bob', dryRun: true }, accept)).toMatchObject({ dryRun: true });
+  });
+
+  test.each(['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'UPDATE_ROLLBACK_FAILED'])(
+    'the Service stack reaching %s: an enforce request',
+    (status) => {
+      expect(parseRollbackEvent(stackEvent(status), accept)).toEqual({
+        kind: 'enforce',
+        name: 'Production-Service',
+        reason: `Production-Service ${status}`,
+        cause: { type: 'stack', status },
+        dryRun: false,
+      });
+    },
+  );
+
+  test.each(['On Deployment Complete', 'On Deployment Rollback'])('the AppConfig extension event "%s" of this environment: an enforce request', (detailType) => {
+    expect(parseRollbackEvent(appConfigEvent(detailType), accept)).toEqual({
+      kind: 'enforce',
+      name: 'flag deployment #7',
+      reason: `flag deployment #7 ${detailType}`,
+      cause: { type: 'flags', detailType, deploymentNumber: 7 },
+      dryRun: false,
+    });
   });
 });
 
 describe('refused inputs change nothing', () => {
-  const triggers = new Set([TRIGGER]);
   const alarmAction = (alarmName: string, value: string, previous = 'OK') => ({
     source: 'aws.cloudwatch',
     alarmData: { alarmName, state: { value, reason: 'r' }, previousState: { value: previous } },
@@ -411,16 +398,25 @@ describe('refused inputs change nothing', () => {
     ['an unknown manual field', { action: 'rollback', reason: 'x', requestedBy: 'y', force: true }, 'manual request has unknown field(s) force; allowed: action, reason, requestedBy, dryRun'],
     ['dryRun as a string', { action: 'rollback', reason: 'x', requestedBy: 'y', dryRun: 'yes' }, 'manual request.dryRun must be true or false, got "yes"'],
     ['not an object', 'rollback please', 'event must be a JSON object, got "rollback please"'],
-    ['an unrelated event', { source: 'aws.s3', detail: {} }, 'event is none of: a CloudWatch alarm action, an SNS alarm notification, an EventBridge alarm state change, or { action: "rollback", reason, requestedBy }'],
+    ['another stack', stackEvent('UPDATE_COMPLETE', 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Production-State/1111'), "stack Production-State is not this environment's Service stack (Production-Service): nothing to do"],
+    ['a stack operation still running', stackEvent('UPDATE_IN_PROGRESS'), 'stack Production-Service is UPDATE_IN_PROGRESS, not an end of an operation: nothing to do'],
+    ['a flag deployment of another environment', appConfigEvent('On Deployment Complete', 'env9999'), 'flag deployment of AppConfig environment env9999, not this one (env1234): nothing to do'],
+    ['a flag deployment without a number', appConfigEvent('On Deployment Complete', 'env1234', '7'), 'detail.DeploymentNumber must be an integer, got "7"'],
+    [
+      'an unrelated event',
+      { source: 'aws.s3', detail: {} },
+      'event is none of: a CloudWatch alarm action, an SNS alarm notification, an EventBridge alarm state change, a CloudFormation stack status change, an AppConfig deployment event, or { action: "rollback", reason, requestedBy }',
+    ],
   ])('%s', (_name, event, message) => {
-    expect(() => parseRollbackEvent(event, triggers)).toThrow(new RejectedInput(message));
+    expect(() => parseRollbackEvent(event, accept)).toThrow(new RejectedInput(message));
   });
 });
 
 describe('the handler', () => {
   let handler: (event: unknown) => Promise<RollbackResult>;
   beforeAll(() => {
-    Object.assign(process.env, ENV);
+    const seeded = seedEnvironment(new AwsState());
+    Object.assign(process.env, seeded.functionEnv);
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the environment is set, as Lambda does
     handler = (require('../lambda/rollback/index') as typeof import('../lambda/rollback/index')).handler;
   });
@@ -428,32 +424,39 @@ describe('the handler', () => {
   test('refuses a bad input with a result, not a throw, and calls nothing', async () => {
     const result = await handler({ action: 'rollback' });
     expect(result).toEqual({ outcome: 'rejected', environment: 'production', steps: [], durationMs: 0, error: 'manual request.reason must be a non-empty string, got nothing' });
-    for (const m of ALL) expect(m.calls()).toHaveLength(0);
+    expect(fake.calls).toEqual([]);
   });
 
   test('rolls back on an alarm delivered through SNS', async () => {
-    canaryAtTen();
     const message = JSON.stringify({ AlarmName: TRIGGER, NewStateValue: 'ALARM', OldStateValue: 'OK', NewStateReason: 'Threshold Crossed' });
     const result = await handler({ Records: [{ EventSource: 'aws:sns', Sns: { Message: message } }] });
     expect(result.outcome).toBe('rolled_back');
     expect(result.trigger).toEqual({ kind: 'alarm', name: TRIGGER, reason: 'Threshold Crossed' });
-    expect(elb.commandCalls(ModifyRuleCommand)).toHaveLength(1);
+    expect(weights()).toEqual({ stable: 100, canary: 0 });
+  });
+
+  test("answers CloudFormation's own stack event: nothing to enforce while no rollback is in force", async () => {
+    const result = await handler(stackEvent('UPDATE_COMPLETE', env.stack.id));
+    expect(result).toMatchObject({ outcome: 'not_latched', steps: [], trigger: { kind: 'event', name: 'Production-Service', reason: 'Production-Service UPDATE_COMPLETE' } });
+    expect(writes()).toEqual([]);
   });
 
   test('throws when the rollback is incomplete, so the retries and the on-failure destination run', async () => {
-    canaryAtTen();
-    elb.on(ModifyRuleCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
-    await expect(handler({ action: 'rollback', reason: 'bad canary', requestedBy: 'alice' })).rejects.toThrow('rollback of production incomplete: traffic: AccessDenied: denied');
+    fake.before('ModifyRuleCommand', () => {
+      throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+    });
+    await expect(handler({ action: 'rollback', reason: 'bad canary', requestedBy: 'alice' })).rejects.toThrow(/^rollback of production incomplete: traffic: AccessDenied: denied/);
   });
 });
 
 describe('configuration', () => {
   test('names every missing or bad variable at once', () => {
-    expect(() => readConfig({ ...ENV, TRAFFIC_RULE_ARN: undefined, ROLLBACK_FLAGS: 'hierarchical_tools', MCP_ENVIRONMENT: 'dev' })).toThrow(
+    expect(() => readConfig({ ...env.functionEnv, TRAFFIC_RULE_ARN: undefined, ROLLBACK_FLAGS: 'hierarchical_tools', MCP_ENVIRONMENT: 'dev', SERVICE_STACK_NAME: '' })).toThrow(
       [
         'rollback function misconfigured (redeploy the Service stack):',
         '  - MCP_ENVIRONMENT must be one of staging, production, got "dev"',
         '  - TRAFFIC_RULE_ARN is not set',
+        '  - SERVICE_STACK_NAME is not set',
         '  - ROLLBACK_FLAGS: unknown flag "hierarchical_tools"; the flags are hierarchical_tools_enabled, enumdescriptions_validation, auto_correction_enabled, enhanced_error_messages, performance_monitoring',
       ].join('\n'),
     );

@@ -1,9 +1,18 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { App, Stack, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { synthesize } from './helpers/app';
 import { alarmsByName } from './helpers/alarms';
 import { testConfig } from './helpers/config';
 import { evaluate, logicalIdOf, resourceOf } from './helpers/template';
-import { TIME_TO_SAFE } from '../lib/shared/rollback-contract';
+import { serviceTemplateOutcome } from './fakes/aws-state';
+import { STACK_STATUSES_TO_ENFORCE } from '../lib/shared/aws-events';
+import { buildFlagDocument, serializeFlagDocument } from '../lib/shared/feature-flags';
+import { LATCH_CLEAR, TIME_TO_SAFE } from '../lib/shared/rollback-contract';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
 
@@ -16,15 +25,66 @@ const fnArn = { 'Fn::GetAtt': [fnId, 'Arn'] };
 const alarms = alarmsByName(production);
 const triggerNames = Object.keys(alarms).filter((n) => n.endsWith('-trigger'));
 const LATCHED = JSON.stringify({ state: 'latched', reason: 'r', requestedBy: 'x', time: '2026-11-24T10:00:00Z' });
+const LATCH_NAME = '/mcp-rollout/production/rollback-latch';
+
+/**
+ * The resources of a template that would write the latch parameter during a stack update: an
+ * AWS::SSM::Parameter of that name (its Value is written whenever the resource changes), or a
+ * custom resource whose Update call puts it.
+ */
+function latchWriters(template: Template): string[] {
+  const resources = template.toJSON().Resources as Record<string, Json>;
+  return Object.entries(resources)
+    .filter(([, r]) => {
+      if (r.Type === 'AWS::SSM::Parameter') return JSON.stringify(r.Properties.Name ?? '').includes(LATCH_NAME);
+      if (r.Type === 'Custom::AWS' || String(r.Type).startsWith('Custom::')) return JSON.stringify(r.Properties.Update ?? '').includes('putParameter');
+      return false;
+    })
+    .map(([id]) => id);
+}
 
 describe('the rollback latch (D2)', () => {
-  test('lives in its own State stack, created "clear", deployed before the Service stack', () => {
-    Template.fromStack(stage.stateStack).hasResourceProperties('AWS::SSM::Parameter', {
-      Name: '/mcp-rollout/production/rollback-latch',
-      Type: 'String',
-      Value: 'clear',
+  test('lives in its own State stack, created "clear" once by a create-only custom resource, deployed before the Service stack', () => {
+    const state = Template.fromStack(stage.stateStack);
+    const [resource, ...others] = Object.values(state.findResources('Custom::AWS')) as Json[];
+    expect(others).toEqual([]);
+    expect(JSON.parse(resource!.Properties.Create)).toEqual({
+      service: 'SSM',
+      action: 'putParameter',
+      parameters: {
+        Name: '/mcp-rollout/production/rollback-latch',
+        Value: 'clear',
+        Type: 'String',
+        Overwrite: false,
+        Description: expect.stringContaining('mcp-rollout production'),
+      },
+      physicalResourceId: { id: '/mcp-rollout/production/rollback-latch' },
+      // A latch left by an earlier State stack (retained on delete) keeps its value.
+      ignoreErrorCodesMatching: 'ParameterAlreadyExists',
     });
+    expect(resource!.Properties.Update).toBeUndefined();
+    expect(resource!.Properties.Delete).toBeUndefined();
     expect(stack.dependencies).toEqual([stage.stateStack]);
+  });
+
+  test('no State stack update can write the latch back to "clear" (issue 11 item 7)', () => {
+    expect(latchWriters(Template.fromStack(stage.stateStack))).toEqual([]);
+  });
+
+  test.each([
+    ['an AWS::SSM::Parameter (CloudFormation writes its Value on any change to the resource)', (s: Stack) => new ssm.StringParameter(s, 'Latch', { parameterName: LATCH_NAME, stringValue: LATCH_CLEAR })],
+    [
+      'a custom resource that writes on update',
+      (s: Stack) =>
+        new cr.AwsCustomResource(s, 'Latch', {
+          onUpdate: { service: 'SSM', action: 'putParameter', parameters: { Name: LATCH_NAME, Value: LATCH_CLEAR, Overwrite: true }, physicalResourceId: cr.PhysicalResourceId.of(LATCH_NAME) },
+          policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
+        }),
+    ],
+  ])('negative control: the check catches %s', (_name, build) => {
+    const s = new Stack(new App(), 'Bad');
+    build(s);
+    expect(latchWriters(Template.fromStack(s))).toHaveLength(1);
   });
 
   test('every deploy reads it through an SSM-typed parameter', () => {
@@ -64,15 +124,35 @@ describe('the rollback latch (D2)', () => {
 });
 
 describe('the rollback function', () => {
-  test('runs on the current Node.js runtime on ARM64, one at a time, with a 30 s timeout', () => {
+  test('runs on the current Node.js runtime on ARM64 with a 30 s timeout, and reserves no concurrency (issue 11 item 6)', () => {
     production.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'mcp-rollout-production-rollback',
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: 30,
-      ReservedConcurrentExecutions: 1,
+      // Reserving any fails the deploy where the account keeps fewer than 100 unreserved
+      // executions after it, and throttles a manual rollback during an automatic one.
+      ReservedConcurrentExecutions: Match.absent(),
     });
+  });
+
+  test('bundles the AWS SDK clients it uses, minified: it runs the versions package-lock.json pins, not the runtime\'s', () => {
+    const asset = stack.rollback.function.node.findChild('Code') as s3assets.Asset;
+    const dir = path.isAbsolute(asset.assetPath) ? asset.assetPath : path.join(Stage.of(stack)!.outdir, asset.assetPath);
+    const files = readdirSync(dir);
+    expect(files).toEqual(['index.mjs']);
+    const bundle = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+    // Nothing is left for the runtime to resolve but Node.js built-ins (a `require("@aws-sdk/...")`
+    // in square brackets is the text of an SDK error message, not a call).
+    const specifiers = [...bundle.matchAll(/(?:\bfrom\s*|\bimport\(\s*|(?<!\[)\brequire\(\s*)["']([^"']+)["']/g)].map((m) => m[1]);
+    expect(specifiers.filter((s) => !s!.startsWith('node:') && s !== 'module')).toEqual([]);
+    // The ELB operation it sends is in the bundle (a small check: a failure must not print 500 KB).
+    expect(bundle.includes('"ModifyRule"')).toBe(true);
+    // Minified: a few long lines, no source map.
+    expect(bundle.split('\n').length).toBeLessThan(200);
+    expect(bundle.includes('sourceMappingURL')).toBe(false);
+    expect(statSync(path.join(dir, 'index.mjs')).size).toBeLessThan(1024 * 1024);
   });
 
   test('retries twice when it fails, then tells the critical topic', () => {
@@ -92,6 +172,7 @@ describe('the rollback function', () => {
       ROLLBACK_FLAGS: 'hierarchical_tools_enabled,enumdescriptions_validation',
       LATCH_PARAMETER: '/mcp-rollout/production/rollback-latch',
       CRITICAL_TOPIC_ARN: { Ref: logicalIdOf(stack.notifications.topics.critical) },
+      SERVICE_STACK_NAME: 'Production-Service',
     });
     expect((env.TRIGGER_ALARM_NAMES as string).split(',').sort()).toEqual(triggerNames.sort());
   });
@@ -125,7 +206,7 @@ describe('the rollback function', () => {
       },
       {
         Effect: 'Allow',
-        Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+        Action: ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter'],
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/mcp-rollout/production/rollback-latch']] },
       },
       { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: logicalIdOf(stack.notifications.topics.critical) } },
@@ -137,6 +218,75 @@ describe('the rollback function', () => {
       },
       { Effect: 'Allow', Action: 'elasticloadbalancing:DescribeRules', Resource: '*' },
     ]));
+  });
+});
+
+describe('the enforce path: stack operations and flag deployments that end invoke the function (issue 11 item 5)', () => {
+  const rules = Object.entries(production.findResources('AWS::Events::Rule')).filter(([, r]) => JSON.stringify(r.Properties.Targets).includes(fnId));
+  const ruleFor = (source: string) => rules.find(([, r]) => r.Properties.EventPattern.source[0] === source)!;
+
+  test('exactly two rules target the function', () => {
+    expect(rules.map(([, r]) => r.Properties.EventPattern.source[0]).sort()).toEqual(['aws.appconfig', 'aws.cloudformation']);
+  });
+
+  test("this stack's status changes that end an operation", () => {
+    const [id, rule] = ruleFor('aws.cloudformation');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.cloudformation'],
+      'detail-type': ['CloudFormation Stack Status Change'],
+      detail: { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: [...STACK_STATUSES_TO_ENFORCE] } },
+    });
+    expect(rule.Properties.Targets).toEqual([
+      { Id: 'Target0', Arn: fnArn, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } },
+    ]);
+    production.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', FunctionName: fnArn, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [id, 'Arn'] } });
+  });
+
+  test("this AppConfig environment's flag deployments that complete or roll back (the EventBridge extension's events)", () => {
+    const [id, rule] = ruleFor('aws.appconfig');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.appconfig'],
+      'detail-type': ['On Deployment Complete', 'On Deployment Rollback'],
+      detail: { Environment: { Id: [{ Ref: logicalIdOf(stack.flags.environment) }] } },
+    });
+    expect(rule.Properties.Targets).toEqual([
+      { Id: 'Target0', Arn: fnArn, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } },
+    ]);
+    production.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', FunctionName: fnArn, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [id, 'Arn'] } });
+  });
+});
+
+describe('the flag deployment CloudFormation makes (issue 11 item 8)', () => {
+  const deployment = Object.values(production.findResources('AWS::AppConfig::Deployment'))[0] as Json;
+  const version = Object.values(production.findResources('AWS::AppConfig::HostedConfigurationVersion'))[0] as Json;
+  const gradual = logicalIdOf(stack.flags.gradualStrategy);
+  const immediate = logicalIdOf(stack.flags.immediateStrategy);
+
+  test('while latched it uses the immediate strategy: the rolled-back document is already live, and the next deploy is not blocked by a bake', () => {
+    expect(deployment.Properties.DeploymentStrategyId).toEqual({ 'Fn::If': ['IsRolledBack', { Ref: immediate }, { Ref: gradual }] });
+  });
+
+  test.each([
+    ['10', 'clear'],
+    ['50', 'clear'],
+    ['0', LATCHED],
+    ['50', LATCHED],
+  ])("the fake's model of this template is the template: CanaryTraffic %s, latch %s", (percent, latch) => {
+    const params = { CanaryTraffic: percent, RollbackLatch: latch, [gradual]: 'grad123', [immediate]: 'imm1234' };
+    const rule = resourceOf(production, stack.service.trafficRule) as Json;
+    const [stable, canary] = rule.Properties.Actions[0].ForwardConfig.TargetGroups as Json[];
+    const config = testConfig().environments.production;
+    const model = {
+      configuredDocument: serializeFlagDocument(buildFlagDocument(config.flags.initialValues)),
+      rollbackFlags: config.flags.rollbackFlags,
+      gradualStrategyId: 'grad123',
+      immediateStrategyId: 'imm1234',
+    };
+    expect({
+      weights: { stable: evaluate(production, stable!.Weight, params), canary: evaluate(production, canary!.Weight, params) },
+      flagContent: evaluate(production, version.Properties.Content, params),
+      flagStrategyId: evaluate(production, deployment.Properties.DeploymentStrategyId, params),
+    }).toEqual(serviceTemplateOutcome(model, Number(percent), latch));
   });
 });
 
@@ -221,8 +371,14 @@ test('outputs name the function and the latch for the CLI', () => {
   expect(outputs.LatchParameterName.Value).toBe('/mcp-rollout/production/rollback-latch');
 });
 
-test('IsRolledBack is the only condition of the stack, and the flag document goes through it', () => {
-  expect(Object.keys(production.toJSON().Conditions)).toEqual(['IsRolledBack']);
+test('IsRolledBack is the only condition on a stack parameter, and the flag document goes through it', () => {
+  // Other conditions test only pseudo parameters (the access-log bucket's partition).
+  const template = production.toJSON() as Json;
+  const parameters = Object.keys(template.Parameters as Json);
+  const onParameters = Object.entries(template.Conditions as Json)
+    .filter(([, condition]) => parameters.some((p) => JSON.stringify(condition).includes(JSON.stringify({ Ref: p }))))
+    .map(([name]) => name);
+  expect(onParameters).toEqual(['IsRolledBack']);
   expect(production.toJSON().Conditions.IsRolledBack).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RollbackLatch' }, 'clear'] }] });
   production.hasResourceProperties('AWS::AppConfig::HostedConfigurationVersion', { Content: { 'Fn::If': ['IsRolledBack', Match.anyValue(), Match.anyValue()] } });
 });

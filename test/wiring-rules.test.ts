@@ -69,7 +69,8 @@ describe('the rules see what they check (so an empty result means something)', (
   test('two EventBridge rules target the info topic, one Lambda destination and one role publish to the critical topic, one monitor', () => {
     const info = { Ref: logicalIdOf(synthesized.rollout.stages.production.serviceStack.notifications.topics.info) };
     const rules = Object.values(production.findResources('AWS::Events::Rule')) as Json[];
-    expect(rules.map((r) => ((r.Properties as Json).Targets as Json[]).map((t) => t.Arn))).toEqual([[info], [info]]);
+    const toInfo = rules.filter((r) => ((r.Properties as Json).Targets as Json[]).some((t) => JSON.stringify(t.Arn) === JSON.stringify(info)));
+    expect(toInfo).toHaveLength(2);
     production.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
     production.resourceCountIs('AWS::AppConfig::Environment', 1);
     expect(JSON.stringify(production.findResources('AWS::AppConfig::Environment'))).toContain('"Monitors"');

@@ -19,6 +19,8 @@ export interface RollbackConfig {
   readonly eventBusName: string;
   /** The trigger alarms this function answers; any other alarm is refused. */
   readonly triggerAlarms: ReadonlySet<string>;
+  /** The Service stack whose operations the enforce path answers. */
+  readonly serviceStackName: string;
 }
 
 export class ConfigurationError extends Error {
@@ -64,6 +66,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): R
         .split(',')
         .filter((a) => a !== ''),
     ),
+    serviceStackName: read(E.serviceStackName),
   };
   for (const flag of config.rollbackFlags) {
     const problem = flagNameProblem(flag);

@@ -5,8 +5,18 @@
  * - the CloudWatch alarm Lambda action (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions-Lambda);
  * - the same alarm delivered through SNS (the alarm's JSON in `Records[0].Sns.Message`);
  * - the EventBridge "CloudWatch Alarm State Change" event;
- * - a manual request `{ action: "rollback", reason, requestedBy, dryRun }`.
+ * - a manual request `{ action: "rollback", reason, requestedBy, dryRun }`;
+ * - the enforce events (lib/shared/aws-events.ts): a Service stack operation or a flag deployment
+ *   that ended. They never start a rollback; while one is in force they drive the environment back
+ *   to the latched state.
  */
+import {
+  APPCONFIG_DEPLOYMENT_EVENTS,
+  FLAG_DEPLOYMENT_ENDED_EVENTS,
+  STACK_STATUSES_TO_ENFORCE,
+  STACK_STATUS_EVENT,
+  stackNameOfId,
+} from '../../lib/shared/aws-events';
 
 export interface AlarmRequest {
   readonly kind: 'alarm';
@@ -23,7 +33,25 @@ export interface ManualRequest {
   readonly dryRun: boolean;
 }
 
-export type RollbackRequest = AlarmRequest | ManualRequest;
+/** Something ended that may have written live state: re-assert the latched state if a rollback is in force. */
+export interface EnforceRequest {
+  readonly kind: 'enforce';
+  /** The stack, or `flag deployment #N`. */
+  readonly name: string;
+  /** What ended: `Production-Service UPDATE_COMPLETE`, `flag deployment #7 On Deployment Complete`. */
+  readonly reason: string;
+  readonly cause: { readonly type: 'stack'; readonly status: string } | { readonly type: 'flags'; readonly detailType: string; readonly deploymentNumber: number };
+  readonly dryRun: false;
+}
+
+export type RollbackRequest = AlarmRequest | ManualRequest | EnforceRequest;
+
+/** What the parser needs to know about this environment. */
+export interface Acceptance {
+  readonly triggerAlarms: ReadonlySet<string>;
+  readonly serviceStackName: string;
+  readonly flagEnvironmentId: string;
+}
 
 export class RejectedInput extends Error {
   constructor(message: string) {
@@ -75,8 +103,38 @@ function stateChange(data: Json, where: string, via: AlarmRequest['via'], trigge
   );
 }
 
-export function parseRollbackEvent(event: unknown, triggerAlarms: ReadonlySet<string>): RollbackRequest {
+function stackOperation(event: Json, accept: Acceptance): EnforceRequest {
+  const detail = isRecord(event.detail) ? event.detail : {};
+  const stackId = text(detail, 'stack-id', 'detail');
+  const status = text(isRecord(detail['status-details']) ? detail['status-details'] : {}, 'status', 'detail.status-details');
+  const name = stackNameOfId(stackId);
+  if (name !== accept.serviceStackName) throw new RejectedInput(`stack ${name ?? stackId} is not this environment's Service stack (${accept.serviceStackName}): nothing to do`);
+  if (!(STACK_STATUSES_TO_ENFORCE as readonly string[]).includes(status)) throw new RejectedInput(`stack ${name} is ${status}, not an end of an operation: nothing to do`);
+  return { kind: 'enforce', name, reason: `${name} ${status}`, cause: { type: 'stack', status }, dryRun: false };
+}
+
+function flagDeployment(event: Json, accept: Acceptance): EnforceRequest {
+  const detailType = event['detail-type'] as string;
+  const detail = isRecord(event.detail) ? event.detail : {};
+  const environment = isRecord(detail.Environment) ? detail.Environment : {};
+  const environmentId = text(environment, 'Id', 'detail.Environment');
+  if (environmentId !== accept.flagEnvironmentId) {
+    throw new RejectedInput(`flag deployment of AppConfig environment ${environmentId}, not this one (${accept.flagEnvironmentId}): nothing to do`);
+  }
+  const number = detail.DeploymentNumber;
+  if (typeof number !== 'number' || !Number.isInteger(number)) throw new RejectedInput(`detail.DeploymentNumber must be an integer, got ${JSON.stringify(number) ?? 'nothing'}`);
+  return { kind: 'enforce', name: `flag deployment #${number}`, reason: `flag deployment #${number} ${detailType}`, cause: { type: 'flags', detailType, deploymentNumber: number }, dryRun: false };
+}
+
+export function parseRollbackEvent(event: unknown, accept: Acceptance): RollbackRequest {
+  const { triggerAlarms } = accept;
   if (!isRecord(event)) throw new RejectedInput(`event must be a JSON object, got ${JSON.stringify(event) ?? 'nothing'}`);
+
+  // A Service stack operation or a flag deployment that ended (the enforce path).
+  if (event.source === STACK_STATUS_EVENT.source && event['detail-type'] === STACK_STATUS_EVENT.detailType) return stackOperation(event, accept);
+  if (event.source === APPCONFIG_DEPLOYMENT_EVENTS.source && (FLAG_DEPLOYMENT_ENDED_EVENTS as readonly unknown[]).includes(event['detail-type'])) {
+    return flagDeployment(event, accept);
+  }
 
   // Manual request.
   if ('action' in event) {
@@ -129,6 +187,6 @@ export function parseRollbackEvent(event: unknown, triggerAlarms: ReadonlySet<st
   }
 
   throw new RejectedInput(
-    'event is none of: a CloudWatch alarm action, an SNS alarm notification, an EventBridge alarm state change, or { action: "rollback", reason, requestedBy }',
+    'event is none of: a CloudWatch alarm action, an SNS alarm notification, an EventBridge alarm state change, a CloudFormation stack status change, an AppConfig deployment event, or { action: "rollback", reason, requestedBy }',
   );
 }

@@ -5,6 +5,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import type { RollbackResult } from '../../lib/shared/rollback-contract';
 import { readConfig } from './config';
 import { parseRollbackEvent, RejectedInput } from './events';
@@ -15,6 +16,7 @@ const logger = new Logger({ serviceName: 'mcp-rollout-rollback' });
 const metrics = new Metrics({ namespace: 'mcp-rollout', serviceName: 'rollback' });
 const config = readConfig(process.env);
 metrics.addDimension('Environment', config.environment);
+const acceptance = { triggerAlarms: config.triggerAlarms, serviceStackName: config.serviceStackName, flagEnvironmentId: config.appConfig.environmentId };
 logger.appendKeys({ environment: config.environment });
 
 // The SDK's own retries are off: withThrottlingRetry is the one retry policy (see retry.ts).
@@ -39,15 +41,17 @@ const deps: Dependencies = {
 };
 
 /**
- * Rolls the environment back on a trigger alarm or a manual request. A refused input is logged
- * and answered, not thrown: retrying it could not help. An incomplete rollback is thrown, so the
+ * Rolls the environment back on a trigger alarm or a manual request, and enforces a rollback in
+ * force when a Service stack operation or a flag deployment ends. A refused input is logged and
+ * answered, not thrown: retrying it could not help. An incomplete rollback is thrown, so the
  * asynchronous retries run and the on-failure destination and the errors alarm reach on-call.
  */
-export async function handler(event: unknown): Promise<RollbackResult> {
+export async function handler(event: unknown, context?: Context): Promise<RollbackResult> {
+  if (context) logger.addContext(context);
   try {
     let request;
     try {
-      request = parseRollbackEvent(event, config.triggerAlarms);
+      request = parseRollbackEvent(event, acceptance);
     } catch (error) {
       if (!(error instanceof RejectedInput)) throw error;
       logger.error('input refused, nothing changed', { reason: error.message, event });

@@ -1,27 +1,22 @@
 import {
+  ConflictException,
   CreateHostedConfigurationVersionCommand,
-  ListDeploymentsCommand,
   StartDeploymentCommand,
-  StopDeploymentCommand,
   type AppConfigClient,
   type DeploymentSummary,
 } from '@aws-sdk/client-appconfig';
 import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import {
-  flagValuesOf,
-  rolledBackDocument,
-  serializeFlagDocument,
-  type FlagDocument,
-} from '../../lib/shared/feature-flags';
+import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { flagValuesOf, rolledBackDocument, serializeFlagDocument, type FlagDocument, type FlagName } from '../../lib/shared/feature-flags';
 import { ROLLOUT_EVENT_SOURCE } from '../../lib/shared/metrics-contract';
 import {
   ROLLBACK_EVENT_TYPES,
   parseLatch,
   serializeLatch,
   type EnvironmentState,
+  type FlagChange,
   type RollbackResult,
   type RollbackStep,
   type RollbackStepName,
@@ -30,8 +25,9 @@ import type { RollbackConfig } from './config';
 import type { RollbackRequest } from './events';
 import { withThrottlingRetry } from './retry';
 import { describeError } from '../../lib/shared/aws-errors';
-import { DEPLOYMENT_IN_PROGRESS, readFlagDeployments } from '../../lib/shared/flag-deployments';
+import { isImmediate, readFlagDeployments, stopFlagDeployment, type FlagDeployments, type StoppedDeployment } from '../../lib/shared/flag-deployments';
 import { readLiveWeights } from '../../lib/shared/live-weights';
+import { trafficWeights } from '../../lib/shared/traffic-weights';
 
 export interface Clients {
   readonly elb: ElasticLoadBalancingV2Client;
@@ -63,23 +59,41 @@ export interface Dependencies {
 export class RollbackFailed extends Error {
   constructor(readonly result: RollbackResult) {
     const failed = result.steps.filter((s) => s.status === 'failed').map((s) => `${s.step}: ${s.detail}`);
-    super(`rollback of ${result.environment} incomplete: ${failed.join('; ')}`);
+    super(`${result.trigger?.kind === 'event' ? 'enforcing the rollback of' : 'rollback of'} ${result.environment} incomplete: ${failed.join('; ')}`);
     this.name = 'RollbackFailed';
   }
 }
 
+/** The latched state of the traffic rule (DESIGN.md D2). */
+const LATCHED_WEIGHTS = trafficWeights(0);
+/** StartDeployment attempts when AppConfig answers ConflictException (one deployment per environment). */
+const START_ATTEMPTS = 3;
 /**
- * The rollback, in the order that makes the environment safe fastest:
- * traffic to stable (one ModifyRule, atomic: both weights change together), the rollback flags
- * off (immediate strategy, after stopping a deployment in progress), the latch, then a read-back
- * and a report. Each step records what it did; a failing step does not stop the later ones,
- * because each makes things safer on its own. A step already in the wanted state is left alone,
- * so a second alarm or a retried invocation changes nothing and says so.
+ * Immediate deployments AppConfig rolled back lately after which the function stops redeploying
+ * and asks for a person: a monitor that rolls back even the immediate strategy would otherwise
+ * turn the enforce path into a loop.
+ */
+const MAX_RECENT_IMMEDIATE_ROLLBACKS = 3;
+const RECENT_MS = 15 * 60_000;
+
+type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * The rollback, in the order that makes the environment safe fastest: traffic to stable (one
+ * ModifyRule, atomic: both weights change together), the rollback flags off (immediate strategy,
+ * after stopping a deployment in progress), the latch, then a read-back and a report. Each step
+ * records what it did; a failing step does not stop the later ones, because each makes things
+ * safer on its own. A step already in the wanted state is left alone, so a second alarm, a
+ * retried invocation or a concurrent run changes nothing twice and says so.
+ *
+ * The same code enforces a rollback in force (`kind: 'enforce'`, from a stack operation or a flag
+ * deployment that ended): it acts only while the latch is set, never writes the latch, and reports
+ * any drift it drives back on the critical topic (DESIGN.md D2).
  */
 export async function performRollback(request: RollbackRequest, deps: Dependencies): Promise<RollbackResult> {
   const started = deps.now();
   const { config, log } = deps;
-  const call = <T>(what: string, fn: () => Promise<T>) =>
+  const call: Call = (what, fn) =>
     withThrottlingRetry(fn, {
       attempts: 5,
       baseDelayMs: 200,
@@ -89,16 +103,26 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
   const trigger =
     request.kind === 'alarm'
       ? { kind: 'alarm' as const, name: request.alarmName, reason: request.reason }
-      : { kind: 'manual' as const, name: request.requestedBy, reason: request.reason };
+      : request.kind === 'manual'
+        ? { kind: 'manual' as const, name: request.requestedBy, reason: request.reason }
+        : { kind: 'event' as const, name: request.name, reason: request.reason };
+  const enforcing = request.kind === 'enforce';
 
   const before = await readState(deps, call);
-  const flagsWanted = (doc: FlagDocument | undefined) => doc === undefined || config.rollbackFlags.some((f) => flagValuesOf(doc)[f]);
+  if (enforcing && !before.state.latch.latched) {
+    log.info('no rollback in force: nothing to enforce', { trigger });
+    return { outcome: 'not_latched', environment: config.environment, trigger, before: before.state, steps: [], durationMs: deps.now() - started };
+  }
+  const flagPlan = planFlags(before.flags, config.rollbackFlags);
   const needs = {
-    traffic: before.state.weights.canary !== 0,
-    flags: flagsWanted(before.document),
-    latch: !before.state.latch.latched,
+    traffic: !sameWeights(before.state.weights, LATCHED_WEIGHTS),
+    flags: flagPlan.needed,
+    latch: !enforcing && !before.state.latch.latched,
   };
-  log.info('state before rollback', { trigger, before: before.state, needs });
+  log.info(enforcing ? 'state while rolled back' : 'state before rollback', { trigger, before: before.state, needs, flagPlan: flagPlan.summary });
+  const flagsAlready = flagPlan.concurrent
+    ? `deployment #${flagPlan.concurrent.DeploymentNumber} (immediate) is already turning ${config.rollbackFlags.join(', ')} off`
+    : `${config.rollbackFlags.join(', ')} already off`;
 
   if (request.dryRun) {
     const plan = (step: RollbackStepName, needed: boolean, would: string, already: string): RollbackStep => ({
@@ -113,7 +137,7 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
       before: before.state,
       steps: [
         plan('traffic', needs.traffic, `move traffic from canary ${before.state.weights.canary} % to stable`, 'canary weight is 0'),
-        plan('flags', needs.flags, `turn off ${config.rollbackFlags.join(', ')} with the immediate strategy`, 'rollback flags are off'),
+        plan('flags', needs.flags, flagPlan.would, flagsAlready.replace(/^deployment/, 'flag deployment')),
         plan('latch', needs.latch, `set ${config.latchParameter}`, 'already latched'),
       ],
       durationMs: deps.now() - started,
@@ -121,31 +145,31 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
   }
 
   if (!needs.traffic && !needs.flags && !needs.latch) {
-    log.info('already rolled back: nothing changed', { trigger });
-    deps.metrics.addMetric('RollbackAlreadyDone', 'Count', 1);
+    log.info(enforcing ? 'no drift from the latched state' : 'already rolled back: nothing changed', { trigger });
+    deps.metrics.addMetric(enforcing ? 'RollbackInSync' : 'RollbackAlreadyDone', 'Count', 1);
     return {
-      outcome: 'already_rolled_back',
+      outcome: enforcing ? 'in_sync' : 'already_rolled_back',
       environment: config.environment,
       trigger,
       before: before.state,
       after: before.state,
       steps: [
         { step: 'traffic', status: 'unchanged', detail: 'canary weight is already 0' },
-        { step: 'flags', status: 'unchanged', detail: `${config.rollbackFlags.join(', ')} already off` },
-        { step: 'latch', status: 'unchanged', detail: 'already latched' },
+        { step: 'flags', status: 'unchanged', detail: flagsAlready },
+        { step: 'latch', status: 'unchanged', detail: enforcing ? 'latched; the enforce path never writes it' : 'already latched' },
       ],
       durationMs: deps.now() - started,
     };
   }
 
   const steps: RollbackStep[] = [];
-  const attempt = async (step: RollbackStepName, needed: boolean, unchanged: string, act: () => Promise<string>) => {
+  const attempt = async (step: RollbackStepName, needed: boolean, unchanged: string, act: () => Promise<Omit<RollbackStep, 'step'>>) => {
     if (!needed) {
       steps.push({ step, status: 'unchanged', detail: unchanged });
       return;
     }
     try {
-      steps.push({ step, status: 'done', detail: await act() });
+      steps.push({ step, ...(await act()) });
     } catch (error) {
       log.error(`rollback step ${step} failed`, { error: describeError(error) });
       steps.push({ step, status: 'failed', detail: describeError(error) });
@@ -163,8 +187,8 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
               Type: 'forward',
               ForwardConfig: {
                 TargetGroups: [
-                  { TargetGroupArn: config.targetGroupArns.stable, Weight: 100 },
-                  { TargetGroupArn: config.targetGroupArns.canary, Weight: 0 },
+                  { TargetGroupArn: config.targetGroupArns.stable, Weight: LATCHED_WEIGHTS.stable },
+                  { TargetGroupArn: config.targetGroupArns.canary, Weight: LATCHED_WEIGHTS.canary },
                 ],
                 TargetGroupStickinessConfig: { Enabled: false },
               },
@@ -174,61 +198,54 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
       ),
     );
     deps.metrics.addMetric('TimeToStableMs', 'Milliseconds', deps.now() - started);
-    return `weights stable ${before.state.weights.stable} / canary ${before.state.weights.canary} -> stable 100 / canary 0`;
+    const b = before.state.weights;
+    return { status: 'done', detail: `weights stable ${b.stable} / canary ${b.canary} -> stable ${LATCHED_WEIGHTS.stable} / canary ${LATCHED_WEIGHTS.canary}` };
   });
 
-  // b. The rollback flags off, immediately.
-  let deploymentNumber: number | undefined;
-  await attempt('flags', needs.flags, `${config.rollbackFlags.join(', ')} already off`, async () => {
-    const source = before.document;
-    if (!source) throw new Error('no flag document found to derive the rolled-back one from');
-    const stopped = before.inProgress ? await stopDeployment(deps, call, before.inProgress.DeploymentNumber!) : undefined;
-    const { VersionNumber } = await call('CreateHostedConfigurationVersion', () =>
-      deps.clients.appconfig.send(
-        new CreateHostedConfigurationVersionCommand({
-          ApplicationId: config.appConfig.applicationId,
-          ConfigurationProfileId: config.appConfig.profileId,
-          Content: new TextEncoder().encode(serializeFlagDocument(rolledBackDocument(source, config.rollbackFlags))),
-          ContentType: 'application/json',
-          Description: `rollback: ${trigger.reason}`.slice(0, 1024),
-        }),
-      ),
-    );
-    deploymentNumber = await startImmediateDeployment(deps, call, String(VersionNumber), trigger.reason);
-    return `hosted version ${String(VersionNumber)} with ${config.rollbackFlags.join(', ')} off, deployment ${deploymentNumber} (immediate)${stopped !== undefined ? `; stopped deployment ${stopped} first` : ''}`;
+  // b. The rollback flags off, immediately, derived from the last completed document.
+  let flagChange: FlagChange | undefined;
+  await attempt('flags', needs.flags, flagsAlready, async () => {
+    const bounced = (before.flags.recent ?? []).filter((d) => isImmediate(d) && d.State === 'ROLLED_BACK' && started - (d.StartedAt?.getTime() ?? 0) <= RECENT_MS);
+    if (bounced.length >= MAX_RECENT_IMMEDIATE_ROLLBACKS) {
+      throw new Error(
+        `AppConfig rolled back ${bounced.length} immediate flag deployments in the last ${RECENT_MS / 60_000} minutes (#${bounced.map((d) => d.DeploymentNumber).join(', #')}): a monitor alarm rolls back even the rollback's deployment; not deploying again, a person must turn ${config.rollbackFlags.join(', ')} off`,
+      );
+    }
+    const outcome = await turnFlagsOff(flagPlan, trigger.reason, deps, call);
+    flagChange = outcome.change;
+    return { status: outcome.status, detail: outcome.detail };
   });
 
-  // c. The latch, with why, who and when; a latch already set keeps its first reason.
-  await attempt('latch', needs.latch, 'already latched', async () => {
-    const record = { state: 'latched' as const, reason: trigger.reason || trigger.name, requestedBy: trigger.name, time: new Date(deps.now()).toISOString() };
-    await call('PutParameter', () =>
-      deps.clients.ssm.send(new PutParameterCommand({ Name: config.latchParameter, Value: serializeLatch(record), Overwrite: true })),
-    );
-    return `${config.latchParameter} set by ${record.requestedBy}`;
-  });
+  // c. The latch, with why, who and when; a latch already set keeps its first record.
+  await attempt('latch', needs.latch, enforcing ? 'latched; the enforce path never writes it' : 'already latched', () => setLatch(trigger, deps, call));
 
   // d. Read back and report.
   let after: EnvironmentState | undefined;
   try {
-    after = (await readState(deps, call)).state;
-    const ok = after.weights.canary === 0;
+    const read = await readState(deps, call);
+    after = read.state;
+    const trafficOk = sameWeights(after.weights, LATCHED_WEIGHTS);
+    const flags = flagsOffAfter(read.flags, config.rollbackFlags);
+    const ok = trafficOk && after.latch.latched && flags.ok;
     steps.push({
       step: 'verify',
       status: ok ? 'done' : 'failed',
-      detail: `read back: canary weight ${after.weights.canary}, latch ${after.latch.latched ? 'set' : 'clear'}, flag deployment ${after.flagDeployment ? `${after.flagDeployment.number} ${after.flagDeployment.state}` : 'none'}`,
+      detail: `read back: weights stable ${after.weights.stable} / canary ${after.weights.canary}, latch ${after.latch.latched ? 'set' : 'clear'}, ${flags.detail}`,
     });
   } catch (error) {
     steps.push({ step: 'verify', status: 'failed', detail: describeError(error) });
   }
 
-  const failed = steps.some((s) => s.status === 'failed');
+  const failed = () => steps.some((s) => s.status === 'failed');
+  const success = enforcing ? 'drift_corrected' : 'rolled_back';
   const result: RollbackResult = {
-    outcome: failed ? 'failed' : 'rolled_back',
+    outcome: failed() ? 'failed' : success,
     environment: config.environment,
     trigger,
     before: before.state,
     ...(after ? { after } : {}),
     steps,
+    ...(flagChange ? { flags: flagChange } : {}),
     durationMs: deps.now() - started,
   };
   try {
@@ -238,19 +255,20 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
     log.error('rollback report failed', { error: describeError(error) });
     steps.push({ step: 'report', status: 'failed', detail: describeError(error) });
   }
-  const final: RollbackResult = { ...result, outcome: steps.some((s) => s.status === 'failed') ? 'failed' : 'rolled_back', steps, durationMs: deps.now() - started };
-  deps.metrics.addMetric(final.outcome === 'failed' ? 'RollbackFailed' : 'RollbackCompleted', 'Count', 1);
+  const final: RollbackResult = { ...result, outcome: failed() ? 'failed' : success, steps, durationMs: deps.now() - started };
+  deps.metrics.addMetric(final.outcome === 'failed' ? 'RollbackFailed' : enforcing ? 'RollbackDriftCorrected' : 'RollbackCompleted', 'Count', 1);
   if (final.outcome === 'failed') throw new RollbackFailed(final);
-  log.info('rolled back', { result: final });
+  log.info(enforcing ? 'drift from the rollback corrected' : 'rolled back', { result: final });
   return final;
 }
 
-type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+function sameWeights(a: { stable: number; canary: number }, b: { stable: number; canary: number }): boolean {
+  return a.stable === b.stable && a.canary === b.canary;
+}
 
 interface ReadState {
   readonly state: EnvironmentState;
-  readonly document?: FlagDocument;
-  readonly inProgress?: DeploymentSummary;
+  readonly flags: FlagDeployments;
 }
 
 /** The live weights, latch and flags (from the newest deployment AppConfig did not roll back). */
@@ -261,7 +279,8 @@ async function readState(deps: Dependencies, call: Call): Promise<ReadState> {
   const parameter = await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: config.latchParameter })));
   const latch = parseLatch(parameter.Parameter?.Value ?? '');
 
-  const { newest, inProgress, document } = await readFlagDeployments(clients.appconfig, config.appConfig, call);
+  const flags = await readFlagDeployments(clients.appconfig, config.appConfig, call);
+  const { newest, document } = flags;
   return {
     state: {
       weights,
@@ -271,55 +290,217 @@ async function readState(deps: Dependencies, call: Call): Promise<ReadState> {
         ? { flagDeployment: { number: newest.DeploymentNumber ?? 0, state: newest.State ?? 'UNKNOWN', version: newest.ConfigurationVersion ?? '' } }
         : {}),
     },
-    ...(document ? { document } : {}),
-    ...(inProgress ? { inProgress } : {}),
+    flags,
   };
 }
 
-async function stopDeployment(deps: Dependencies, call: Call, deploymentNumber: number): Promise<number> {
-  const { applicationId, environmentId } = deps.config.appConfig;
-  await call('StopDeployment', () =>
-    deps.clients.appconfig.send(new StopDeploymentCommand({ ApplicationId: applicationId, EnvironmentId: environmentId, DeploymentNumber: deploymentNumber })),
-  );
-  return deploymentNumber;
+const anyOn = (document: FlagDocument, rollbackFlags: readonly FlagName[]) => rollbackFlags.some((f) => flagValuesOf(document)[f]);
+
+/** A deployment AppConfig is running with the immediate strategy whose document has the rollback flags off: a rollback's. */
+function isRollbackDeployment(d: DeploymentSummary | undefined, document: FlagDocument | undefined, rollbackFlags: readonly FlagName[]): boolean {
+  return d !== undefined && document !== undefined && isImmediate(d) && !anyOn(document, rollbackFlags);
+}
+
+interface FlagPlan {
+  readonly needed: boolean;
+  /** A deployment in progress to stop first: its targets then return to the last completed version. */
+  readonly stop?: DeploymentSummary;
+  /** The document the rolled-back one is derived from, and the deployment it came from. */
+  readonly source?: { readonly document: FlagDocument; readonly deployment: DeploymentSummary; readonly completed: boolean };
+  /** After any stop, the source still has a rollback flag on: a new version must be deployed. */
+  readonly deploy: boolean;
+  /** A rollback's immediate deployment already in progress: nothing to do but let it finish. */
+  readonly concurrent?: DeploymentSummary;
+  readonly would: string;
+  readonly summary: string;
 }
 
 /**
- * StartDeployment with the immediate strategy. AppConfig allows one deployment per environment:
- * if one started since we looked (ConflictException), stop it and try once more.
+ * What the flags step must do. The rolled-back document is derived from the last COMPLETE
+ * deployment, never from one in progress: stopping that one returns every target to the completed
+ * version, so a half-finished change is neither kept nor spread to every task at once.
  */
-async function startImmediateDeployment(deps: Dependencies, call: Call, version: string, reason: string): Promise<number> {
-  const { applicationId, environmentId, profileId, immediateStrategyId } = deps.config.appConfig;
-  const start = () =>
-    call('StartDeployment', () =>
-      deps.clients.appconfig.send(
-        new StartDeploymentCommand({
-          ApplicationId: applicationId,
-          EnvironmentId: environmentId,
-          ConfigurationProfileId: profileId,
-          ConfigurationVersion: version,
-          DeploymentStrategyId: immediateStrategyId,
-          Description: `rollback: ${reason}`.slice(0, 1024),
-        }),
-      ),
-    );
-  try {
-    return (await start()).DeploymentNumber ?? 0;
-  } catch (error) {
-    if (!(error instanceof Error) || error.name !== 'ConflictException') throw error;
-    deps.log.warn('a flag deployment is in progress: stopping it', { error: describeError(error) });
-    const list = await call('ListDeployments', () =>
-      deps.clients.appconfig.send(new ListDeploymentsCommand({ ApplicationId: applicationId, EnvironmentId: environmentId, MaxResults: 10 })),
-    );
-    const running = (list.Items ?? []).find((d) => DEPLOYMENT_IN_PROGRESS.has(d.State ?? ''));
-    if (running?.DeploymentNumber !== undefined) await stopDeployment(deps, call, running.DeploymentNumber);
-    return (await start()).DeploymentNumber ?? 0;
+function planFlags(flags: FlagDeployments, rollbackFlags: readonly FlagName[]): FlagPlan {
+  const { inProgress, inProgressDocument, completed, completedDocument } = flags;
+  if (inProgress && isRollbackDeployment(inProgress, inProgressDocument, rollbackFlags)) {
+    return { needed: false, deploy: false, concurrent: inProgress, would: '', summary: `deployment #${inProgress.DeploymentNumber} already turns them off` };
   }
+  const source =
+    completed && completedDocument
+      ? { document: completedDocument, deployment: completed, completed: true }
+      : inProgress && inProgressDocument
+        ? // No deployment ever completed (the first one is still running): its document is all there is.
+          { document: inProgressDocument, deployment: inProgress, completed: false }
+        : undefined;
+  const deploy = source === undefined || anyOn(source.document, rollbackFlags);
+  const stopText = inProgress
+    ? `stop deployment #${inProgress.DeploymentNumber} (${inProgress.State}${inProgress.State === 'DEPLOYING' ? '' : ', with AllowRevert'}), then `
+    : '';
+  const fromText = source ? `version ${source.deployment.ConfigurationVersion} (deployment #${source.deployment.DeploymentNumber} ${source.deployment.State})` : 'no document';
+  return {
+    needed: inProgress !== undefined || deploy,
+    ...(inProgress ? { stop: inProgress } : {}),
+    ...(source ? { source } : {}),
+    deploy,
+    would: `${stopText}${deploy ? `turn off the rollback flags in ${fromText} with the immediate strategy` : `leave ${fromText}, which has the rollback flags off`}`,
+    summary: `${stopText}${deploy ? `derive from ${fromText}` : `keep ${fromText}`}`,
+  };
+}
+
+interface FlagsOutcome {
+  readonly status: 'done' | 'unchanged';
+  readonly detail: string;
+  readonly change: FlagChange;
+}
+
+/**
+ * Stops a deployment in progress (AllowRevert where AppConfig needs it), creates the rolled-back
+ * version of the last completed document and deploys it with the immediate strategy. AppConfig
+ * allows one deployment per environment at a time: on ConflictException it looks again; a
+ * concurrent rollback's immediate deployment already does the work; any other deployment that
+ * started meanwhile is stopped, and the start is tried again.
+ */
+async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencies, call: Call): Promise<FlagsOutcome> {
+  const { config, clients, log } = deps;
+  const { applicationId, environmentId, profileId, immediateStrategyId } = config.appConfig;
+  const flagNames = config.rollbackFlags.join(', ');
+  let plan = initial;
+  let stopped: StoppedDeployment | undefined;
+  let created: { version: string; fromVersion: string | undefined } | undefined;
+  const change = (extra: Partial<FlagChange> = {}): FlagChange => ({
+    ...(plan.source?.completed ? { sourceDeployment: plan.source.deployment.DeploymentNumber, sourceVersion: plan.source.deployment.ConfigurationVersion } : {}),
+    ...(stopped ? { stopped } : {}),
+    ...(created ? { version: created.version } : {}),
+    ...extra,
+  });
+  const stoppedText = () => (stopped ? `; stopped deployment #${stopped.number} first (${stopped.stateBefore} -> ${stopped.stateAfter}${stopped.allowRevert ? ', AllowRevert' : ''})` : '');
+  const fromText = () =>
+    plan.source
+      ? `from version ${plan.source.deployment.ConfigurationVersion} (${plan.source.completed ? 'the last completed deployment' : 'no deployment has completed yet: the one in progress'}, #${plan.source.deployment.DeploymentNumber})`
+      : '';
+
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    if (plan.stop) stopped = await stopFlagDeployment(clients.appconfig, { applicationId, environmentId }, plan.stop, call);
+    if (!plan.deploy) {
+      return {
+        status: 'done',
+        detail: `targets return to version ${plan.source?.deployment.ConfigurationVersion}, which has ${flagNames} off${stoppedText()}`,
+        change: change(),
+      };
+    }
+    const source = plan.source;
+    if (!source) throw new Error('no flag document found to derive the rolled-back one from: AppConfig lists no deployment of this environment');
+    if (!created || created.fromVersion !== source.deployment.ConfigurationVersion) {
+      const { VersionNumber } = await call('CreateHostedConfigurationVersion', () =>
+        clients.appconfig.send(
+          new CreateHostedConfigurationVersionCommand({
+            ApplicationId: applicationId,
+            ConfigurationProfileId: profileId,
+            Content: new TextEncoder().encode(serializeFlagDocument(rolledBackDocument(source.document, config.rollbackFlags))),
+            ContentType: 'application/json',
+            Description: `rollback: ${reason}`.slice(0, 1024),
+          }),
+        ),
+      );
+      created = { version: String(VersionNumber), fromVersion: source.deployment.ConfigurationVersion };
+    }
+    try {
+      const started = await call('StartDeployment', () =>
+        clients.appconfig.send(
+          new StartDeploymentCommand({
+            ApplicationId: applicationId,
+            EnvironmentId: environmentId,
+            ConfigurationProfileId: profileId,
+            ConfigurationVersion: created!.version,
+            DeploymentStrategyId: immediateStrategyId,
+            Description: `rollback: ${reason}`.slice(0, 1024),
+          }),
+        ),
+      );
+      const number = started.DeploymentNumber ?? 0;
+      return {
+        status: 'done',
+        detail: `hosted version ${created.version} with ${flagNames} off, ${fromText()}, deployment ${number} (immediate)${stoppedText()}`,
+        change: change({ deployment: number }),
+      };
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      log.warn('another flag deployment is in progress: looking again', { attempt, error: describeError(error) });
+      plan = planFlags(await readFlagDeployments(clients.appconfig, config.appConfig, call), config.rollbackFlags);
+      if (plan.concurrent) {
+        return {
+          status: 'unchanged',
+          detail: `deployment #${plan.concurrent.DeploymentNumber} of a concurrent rollback (immediate) already turns ${flagNames} off; hosted version ${created.version} was left undeployed`,
+          change: change({ concurrentDeployment: plan.concurrent.DeploymentNumber! }),
+        };
+      }
+      if (!plan.stop) await deps.sleep(1000);
+    }
+  }
+  throw new Error(`AppConfig answered ConflictException to ${START_ATTEMPTS} StartDeployment attempts: another flag deployment keeps starting`);
+}
+
+/** After the steps: are the rollback flags off, or being turned off by an immediate deployment? */
+function flagsOffAfter(flags: FlagDeployments, rollbackFlags: readonly FlagName[]): { ok: boolean; detail: string } {
+  const { inProgress, inProgressDocument, completed, completedDocument } = flags;
+  const describe = (d: DeploymentSummary) => `flag deployment ${d.DeploymentNumber} ${d.State}`;
+  if (inProgress) {
+    const ok = isRollbackDeployment(inProgress, inProgressDocument, rollbackFlags);
+    return { ok, detail: `${describe(inProgress)}${ok ? '' : ` ${inProgressDocument && anyOn(inProgressDocument, rollbackFlags) ? 'turns a rollback flag on' : 'is not immediate'}`}` };
+  }
+  const newest = flags.newest;
+  if (newest && newest.State !== 'COMPLETE' && isImmediate(newest) && newest.DeploymentNumber !== completed?.DeploymentNumber) {
+    return { ok: false, detail: `${describe(newest)}: AppConfig rolled the immediate deployment back (a monitor alarm?)` };
+  }
+  const ok = completedDocument !== undefined && !anyOn(completedDocument, rollbackFlags);
+  return { ok, detail: completed ? `${describe(completed)}${ok ? '' : ' has a rollback flag on'}` : 'no completed flag deployment' };
+}
+
+/**
+ * Sets the latch. Concurrent runs may both read "clear" and both write: SSM has no conditional
+ * put, so after writing, the run reads the parameter's history (oldest first) and, if its own
+ * write was not the first since the last "clear", writes the first record back. Every run
+ * converges on the same value, so the latch keeps its first record.
+ */
+async function setLatch(trigger: { kind: string; name: string; reason: string }, deps: Dependencies, call: Call): Promise<Omit<RollbackStep, 'step'>> {
+  const { config, clients } = deps;
+  const name = config.latchParameter;
+  const current = await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: name })));
+  const now = parseLatch(current.Parameter?.Value ?? '');
+  if (now.latched) return { status: 'unchanged', detail: `already latched${now.record ? ` by ${now.record.requestedBy} at ${now.record.time}` : ''}: it keeps its first record` };
+
+  const record = { state: 'latched' as const, reason: trigger.reason || trigger.name, requestedBy: trigger.name, time: new Date(deps.now()).toISOString() };
+  const value = serializeLatch(record);
+  const written = await call('PutParameter', () => clients.ssm.send(new PutParameterCommand({ Name: name, Value: value, Overwrite: true })));
+
+  const history: { value: string; version: number }[] = [];
+  let nextToken: string | undefined;
+  for (let page = 0; page < 3; page++) {
+    const answer = await call('GetParameterHistory', () =>
+      clients.ssm.send(new GetParameterHistoryCommand({ Name: name, MaxResults: 50, ...(nextToken ? { NextToken: nextToken } : {}) })),
+    );
+    for (const p of answer.Parameters ?? []) history.push({ value: p.Value ?? '', version: p.Version ?? 0 });
+    nextToken = answer.NextToken;
+    if (!nextToken) break;
+  }
+  const lastClear = history.map((h) => parseLatch(h.value).latched).lastIndexOf(false);
+  const first = history[lastClear + 1];
+  if (!first || first.version === written.Version || first.value === value) return { status: 'done', detail: `${name} set by ${record.requestedBy}` };
+  if (history.at(-1)?.value !== first.value) {
+    await call('PutParameter', () => clients.ssm.send(new PutParameterCommand({ Name: name, Value: first.value, Overwrite: true })));
+  }
+  const firstRecord = parseLatch(first.value);
+  return {
+    status: 'unchanged',
+    detail: `latched concurrently by ${firstRecord.latched && firstRecord.record ? firstRecord.record.requestedBy : 'another writer'}: the latch keeps that first record`,
+  };
 }
 
 async function report(deps: Dependencies, call: Call, result: RollbackResult): Promise<void> {
   const { config, clients } = deps;
-  const type = result.outcome === 'failed' ? ROLLBACK_EVENT_TYPES.failed : ROLLBACK_EVENT_TYPES.completed;
+  const enforcing = result.trigger?.kind === 'event';
+  const failed = result.outcome === 'failed';
+  const type = failed ? ROLLBACK_EVENT_TYPES.failed : enforcing ? ROLLBACK_EVENT_TYPES.driftCorrected : ROLLBACK_EVENT_TYPES.completed;
   const published = await call('PutEvents', () =>
     clients.events.send(
       new PutEventsCommand({
@@ -332,21 +513,24 @@ async function report(deps: Dependencies, call: Call, result: RollbackResult): P
   }
   const b = result.before;
   const a = result.after;
+  const headline = enforcing
+    ? `${failed ? 'DRIFT NOT CORRECTED' : 'Drift from the rollback corrected'}: ${config.environment} is rolled back, but ${result.trigger?.reason} changed live state`
+    : `${failed ? 'ROLLBACK INCOMPLETE' : 'Rolled back'}: ${config.environment}`;
   const lines = [
-    `${result.outcome === 'failed' ? 'ROLLBACK INCOMPLETE' : 'Rolled back'}: ${config.environment}`,
+    headline,
     `Trigger: ${result.trigger?.kind} ${result.trigger?.name}: ${result.trigger?.reason}`,
     `Before: stable ${b?.weights.stable} / canary ${b?.weights.canary}, latch ${b?.latch.latched ? 'set' : 'clear'}, flags ${JSON.stringify(b?.flags)}`,
     `After:  ${a ? `stable ${a.weights.stable} / canary ${a.weights.canary}, latch ${a.latch.latched ? 'set' : 'clear'}, flags ${JSON.stringify(a.flags)}` : 'not read back'}`,
     ...result.steps.map((s) => `  ${s.step}: ${s.status} - ${s.detail}`),
     `Next: npx mcp-rollout status --environment ${config.environment}; resume with npx mcp-rollout resume --environment ${config.environment} --confirm once fixed.`,
   ];
-  await call('Publish', () =>
-    clients.sns.send(
-      new PublishCommand({
-        TopicArn: config.criticalTopicArn,
-        Subject: `[mcp-rollout ${config.environment}] ${result.outcome === 'failed' ? 'rollback incomplete' : 'rolled back to stable'}`,
-        Message: lines.join('\n'),
-      }),
-    ),
-  );
+  const subject = enforcing
+    ? failed
+      ? 'drift from the rollback NOT corrected'
+      : 'drift from the rollback corrected'
+    : failed
+      ? 'rollback incomplete'
+      : 'rolled back to stable';
+  await call('Publish', () => clients.sns.send(new PublishCommand({ TopicArn: config.criticalTopicArn, Subject: `[mcp-rollout ${config.environment}] ${subject}`, Message: lines.join('\n') })));
 }
+

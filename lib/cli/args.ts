@@ -1,160 +1,175 @@
 /**
  * The command line: `mcp-rollout <command> --environment <name> [options]`. Options take either
- * form, `--traffic 10` or `--traffic=10`. Anything unknown or malformed is a UsageError that names
- * the option and what is allowed; nothing is called before the whole line is valid.
+ * form, `--traffic 10` or `--traffic=10`. Anything unknown, malformed or given twice is a
+ * UsageError that names the option and what is allowed (with the closest name when it looks like
+ * a typo); nothing is called before the whole line is valid.
  */
 import { parseArgs } from 'node:util';
+import { AWS_REGION_PATTERN } from '../config/schema';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../shared/environment-names';
+import type { CliCommand, EnvironmentCommand, LocalCommand, OptionSpec, OptionValues } from './command';
 import { UsageError } from './errors';
+import { closest } from './suggest';
 
-interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  /** How the value reads in help, for string options. */
-  readonly value?: string;
-  readonly help: string;
-}
-
-interface CommandSpec {
-  readonly usage: string;
-  readonly summary: string;
-  readonly options: Readonly<Record<string, OptionSpec>>;
-  /** Words after the command (only `flags` takes them). */
-  readonly positionals?: string;
-}
-
-const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+/** Options every command on an environment takes, in the order help and errors list them. */
+const ENVIRONMENT_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   environment: { type: 'string', value: '<name>', help: `the environment: ${ENVIRONMENT_NAMES.join(' or ')} (required)` },
-  json: { type: 'boolean', help: 'print one JSON document on stdout (narration and progress go to stderr)' },
-  help: { type: 'boolean', help: 'show this help' },
+  region: { type: 'string', value: '<region>', help: "the AWS region (default: the config's region, else AWS_REGION or the profile's)" },
+  profile: { type: 'string', value: '<name>', help: 'the named profile of ~/.aws/config to use (default: AWS_PROFILE, else the default chain)' },
 };
 
-const COMMANDS = {
-  deploy: {
-    usage: 'deploy --environment <name> --traffic <0-100> [--canary-image <tag>]',
-    summary: 'deploy the Service stack with the CDK toolkit, changing only the canary traffic and image',
-    options: {
-      traffic: { type: 'string', value: '<0-100>', help: 'percent of requests the canary gets' },
-      'canary-image': { type: 'string', value: '<tag>', help: 'image tag the canary runs (default: keep the deployed one)' },
-    },
-  },
-  gate: {
-    usage: 'gate --environment <name> [--window 30m] [--min-success 95] [--min-requests N]',
-    summary: 'wait out the bake window and decide: exit 0 pass, 1 fail, 2 inconclusive',
-    options: {
-      window: { type: 'string', value: '<duration>', help: 'bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %)' },
-      'min-success': { type: 'string', value: '<percent>', help: "the canary's LLM success rate must be at least this (default: the KPI target, 95)" },
-      'min-requests': { type: 'string', value: '<count>', help: 'canary tool calls the window must see (default: minimumSamplesPerMinute x window minutes)' },
-    },
-  },
-  promote: {
-    usage: 'promote --environment <name>',
-    summary: "make the canary's image stable's and return the canary's traffic to 0, in one safe deploy",
-    options: {},
-  },
-  rollback: {
-    usage: 'rollback --environment <name> [--confirm] [--reason <text>]',
-    summary: 'invoke the rollback function (the alarms\' code path); without --confirm, show what would change',
-    options: {
-      confirm: { type: 'boolean', help: 'really roll back' },
-      reason: { type: 'string', value: '<text>', help: 'why, for the latch, the event and the notification' },
-    },
-  },
-  resume: {
-    usage: 'resume --environment <name> [--confirm]',
-    summary: 'after a rollback: pin the canary traffic to 0, then clear the latch',
-    options: { confirm: { type: 'boolean', help: 'really resume' } },
-  },
-  status: {
-    usage: 'status --environment <name>',
-    summary: 'live weights, latch, flags, alarms, target health and the last rollback; exit 1 when something needs attention',
-    options: {},
-  },
-  flags: {
-    usage: 'flags list --environment <name> | flags set NAME=true|false... --environment <name> [--immediate]',
-    summary: 'show the flags, or change them with the gradual strategy (--immediate: at once)',
-    options: { immediate: { type: 'boolean', help: 'deploy with the immediate strategy, stopping a deployment in progress' } },
-    positionals: 'list | set NAME=true|false...',
-  },
-  drill: {
-    usage: 'drill --environment staging [--alarm <trigger alarm>] [--allow-production]',
-    summary: 'game day: force a trigger alarm into ALARM and time the automated rollback against the 5-minute promise',
-    options: {
-      alarm: { type: 'string', value: '<name>', help: 'the trigger alarm to force (default: the canary LLM success rate trigger)' },
-      'allow-production': { type: 'boolean', help: 'allow a drill on production' },
-    },
-  },
-} as const satisfies Record<string, CommandSpec>;
+/** Options every command takes. */
+const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  json: { type: 'boolean', help: 'print one JSON document on stdout (narration and progress go to stderr)' },
+  help: { type: 'boolean', short: 'h', help: 'show this help (also -h)' },
+};
 
-export type CommandName = keyof typeof COMMANDS;
-const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
+/** The options a command accepts, common ones first; help lists the command's own first. */
+export function optionsOf(command: CliCommand | undefined, ownFirst = false): Readonly<Record<string, OptionSpec>> {
+  const common = command?.scope === 'local' ? COMMON_OPTIONS : { ...ENVIRONMENT_OPTIONS, ...COMMON_OPTIONS };
+  if (command === undefined) return common;
+  return ownFirst ? { ...command.options, ...common } : { ...common, ...command.options };
+}
+
+interface ParsedWords {
+  readonly json: boolean;
+  readonly options: OptionValues;
+  readonly positionals: readonly string[];
+}
 
 export type ParsedCommandLine =
-  | { readonly kind: 'help'; readonly command?: CommandName }
-  | {
-      readonly kind: 'run';
-      readonly command: CommandName;
+  | { readonly kind: 'help'; readonly command?: CliCommand }
+  | { readonly kind: 'version' }
+  | ({
+      readonly kind: 'environment';
+      readonly command: EnvironmentCommand;
       readonly environment: EnvironmentName;
-      readonly json: boolean;
-      readonly options: Readonly<Record<string, string | boolean | undefined>>;
-      readonly positionals: readonly string[];
-    };
+      /** `--region`, when given. */
+      readonly region?: string;
+      /** `--profile`, when given. */
+      readonly profile?: string;
+    } & ParsedWords)
+  | ({ readonly kind: 'local'; readonly command: LocalCommand; readonly environment?: undefined } & ParsedWords);
 
-export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+export function parseCommandLine(argv: readonly string[], commands: readonly CliCommand[]): ParsedCommandLine {
   const [first, ...rest] = argv;
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') return { kind: 'help' };
-  if (!isCommand(first)) {
-    throw new UsageError(`unknown command "${first}"; the commands are ${COMMAND_NAMES.join(', ')}`);
+  if (first === undefined || first === '--help' || first === '-h') return { kind: 'help' };
+  if (first === '--version') return { kind: 'version' };
+  if (first === 'help') {
+    if (rest.length === 0) return { kind: 'help' };
+    if (rest.length > 1) throw new UsageError(`help takes one command, got ${rest.map((w) => JSON.stringify(w)).join(' ')}`);
+    return { kind: 'help', command: findCommand(rest[0]!, commands) };
   }
-  const spec: CommandSpec = COMMANDS[first];
-  const options = { ...COMMON_OPTIONS, ...spec.options };
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  const command = findCommand(first, commands);
+  const options = optionsOf(command);
+  let parsed: ReturnType<typeof parseWords>;
   try {
-    parsed = parseArgs({
-      args: [...rest],
-      options: Object.fromEntries(Object.entries(options).map(([name, o]) => [name, { type: o.type }])),
-      allowPositionals: spec.positionals !== undefined,
-      strict: true,
-    }) as typeof parsed;
+    parsed = parseWords(joinFreeText(rest, options), options, command.positionals !== undefined);
   } catch (error) {
     throw usageFrom(error, first, options);
   }
-  if (parsed.values.help === true) return { kind: 'help', command: first };
+  if (parsed.values.help === true) return { kind: 'help', command };
+  refuseRepeated(parsed.tokens, options);
+  const words = { json: parsed.values.json === true, options: parsed.values, positionals: parsed.positionals };
+  if (command.scope === 'local') return { kind: 'local', command, ...words };
 
-  const environment = parsed.values.environment;
+  const { environment, region, profile } = parsed.values;
   if (environment === undefined) {
     throw new UsageError(`--environment is required; allowed: ${ENVIRONMENT_NAMES.join(', ')}`);
   }
   if (typeof environment !== 'string' || !(ENVIRONMENT_NAMES as readonly string[]).includes(environment)) {
-    throw new UsageError(`--environment must be one of ${ENVIRONMENT_NAMES.join(', ')}, got ${JSON.stringify(environment)}`);
+    const guess = closest(String(environment), ENVIRONMENT_NAMES);
+    throw new UsageError(`--environment must be one of ${ENVIRONMENT_NAMES.join(', ')}${guess ? ` (did you mean ${guess}?)` : ''}, got ${JSON.stringify(environment)}`);
   }
+  if (typeof region === 'string' && !AWS_REGION_PATTERN.test(region)) {
+    throw new UsageError(`--region must be an AWS region such as eu-west-1, got ${JSON.stringify(region)}`);
+  }
+  if (profile === '') throw new UsageError('--profile needs a profile name: --profile <name>');
   return {
-    kind: 'run',
-    command: first,
+    kind: 'environment',
+    command,
     environment: environment as EnvironmentName,
-    json: parsed.values.json === true,
-    options: parsed.values,
-    positionals: parsed.positionals,
+    ...(typeof region === 'string' ? { region } : {}),
+    ...(typeof profile === 'string' ? { profile } : {}),
+    ...words,
   };
 }
 
-function isCommand(word: string): word is CommandName {
-  return Object.prototype.hasOwnProperty.call(COMMANDS, word);
+function findCommand(word: string, commands: readonly CliCommand[]): CliCommand {
+  const command = commands.find((c) => c.name === word);
+  if (command) return command;
+  const names = commands.map((c) => c.name);
+  const guess = closest(word, names);
+  throw new UsageError(`unknown command "${word}"${guess ? ` (did you mean "${guess}"?)` : ''}; the commands are ${names.join(', ')}`);
+}
+
+function parseWords(args: readonly string[], options: Readonly<Record<string, OptionSpec>>, allowPositionals: boolean) {
+  return parseArgs({
+    args: [...args],
+    options: Object.fromEntries(Object.entries(options).map(([name, o]) => [name, { type: o.type, ...(o.short ? { short: o.short } : {}) }])),
+    allowPositionals,
+    strict: true,
+    tokens: true,
+  }) as { values: Record<string, string | boolean | undefined>; positionals: string[]; tokens: Token[] };
+}
+
+interface Token {
+  readonly kind: string;
+  readonly name?: string;
+  readonly value?: string;
+}
+
+/**
+ * A free-text option (`words`) takes every word up to the next `--option`, so that a runbook's
+ * `--reason p95 regression on canary` pastes unquoted. Its words are joined into one value.
+ */
+function joinFreeText(args: readonly string[], options: Readonly<Record<string, OptionSpec>>): string[] {
+  const freeText = new Set(Object.entries(options).filter(([, o]) => o.words).map(([name]) => `--${name}`));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    out.push(arg);
+    if (!freeText.has(arg)) continue;
+    const words: string[] = [];
+    while (i + 1 < args.length && !args[i + 1]!.startsWith('--') && args[i + 1] !== '-h') words.push(args[++i]!);
+    if (words.length > 0) out[out.length - 1] = `${arg}=${words.join(' ')}`;
+  }
+  return out;
+}
+
+/** A single-value option given twice is ambiguous: refuse it rather than let one silently win. */
+function refuseRepeated(tokens: readonly Token[], options: Readonly<Record<string, OptionSpec>>): void {
+  const seen = new Map<string, string[]>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || t.name === undefined || options[t.name]?.type !== 'string') continue;
+    seen.set(t.name, [...(seen.get(t.name) ?? []), t.value ?? '']);
+  }
+  for (const [name, values] of seen) {
+    if (values.length < 2) continue;
+    const given = values.map((v) => JSON.stringify(v));
+    throw new UsageError(
+      `--${name} is given ${values.length === 2 ? 'twice' : `${values.length} times`} (${given.slice(0, -1).join(', ')}, then ${given[given.length - 1]}); give it once`,
+    );
+  }
 }
 
 /** Node's parseArgs messages, reworded to name the command and the allowed options. */
-function usageFrom(error: unknown, command: CommandName, options: Readonly<Record<string, OptionSpec>>): UsageError {
+function usageFrom(error: unknown, command: string, options: Readonly<Record<string, OptionSpec>>): UsageError {
   const allowed = Object.keys(options).map((o) => `--${o}`).join(', ');
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
-  const option = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? '';
+  const option = /'(-{1,2}[^' =]+)/.exec(message)?.[1] ?? '';
   switch (code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return new UsageError(`unknown option ${option} for "${command}"; allowed: ${allowed}`);
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const guess = closest(option.replace(/^-+/, ''), Object.keys(options));
+      return new UsageError(`unknown option ${option} for "${command}"${guess ? ` (did you mean --${guess}?)` : ''}; allowed: ${allowed}`);
+    }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const name = option.replace(/^-+/, '');
-      return options[name]?.type === 'boolean'
+      const spec = options[name] ?? Object.entries(options).find(([, o]) => o.short === name)?.[1];
+      return spec?.type === 'boolean'
         ? new UsageError(`${option} takes no value`)
-        : new UsageError(`${option} needs a value: ${option} ${options[name]?.value ?? '<value>'}`);
+        : new UsageError(`${option} needs a value: ${option} ${spec?.value ?? '<value>'}`);
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': {
       const word = /'([^']*)'/.exec(message)?.[1] ?? '';
@@ -163,30 +178,4 @@ function usageFrom(error: unknown, command: CommandName, options: Readonly<Recor
     default:
       return new UsageError(`${command}: ${message}`);
   }
-}
-
-/** The help text: all commands, or one command with its options. */
-export function helpText(command?: CommandName): string[] {
-  if (command === undefined) {
-    return [
-      'mcp-rollout: deploy phases, gate, promote, rollback, resume, status, flags and drills for the MCP service',
-      '',
-      'usage: npx mcp-rollout <command> --environment <name> [options]',
-      '',
-      ...COMMAND_NAMES.map((name) => `  ${name.padEnd(9)} ${COMMANDS[name].summary}`),
-      '',
-      'every command: --environment <name> (required), --json, --help',
-      'exit codes: 0 done/pass, 1 failed, 2 gate inconclusive, 3 refused (nothing changed), 64 bad command line, 130 interrupted',
-      'run `npx mcp-rollout <command> --help` for its options; docs/RUNBOOK.md walks through a release',
-    ];
-  }
-  const spec: CommandSpec = COMMANDS[command];
-  const options = { ...spec.options, ...COMMON_OPTIONS };
-  return [
-    `usage: npx mcp-rollout ${spec.usage}`,
-    '',
-    spec.summary,
-    '',
-    ...Object.entries(options).map(([name, o]) => `  ${`--${name}${o.value ? ` ${o.value}` : ''}`.padEnd(26)} ${o.help}`),
-  ];
 }

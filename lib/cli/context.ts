@@ -12,6 +12,8 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { EnvironmentConfig } from '../config/schema';
 import type { EnvironmentName } from '../shared/environment-names';
+import type { AwsProfiles } from './aws-profiles';
+import type { Interrupts } from './interrupts';
 import type { Reporter } from './output';
 
 export interface Clients {
@@ -25,6 +27,14 @@ export interface Clients {
   readonly events: EventBridgeClient;
 }
 
+/** How the AWS clients of one command run are made. */
+export interface ClientOptions {
+  /** The named profile of the shared AWS files (`--profile`); absent: the SDK's own choice (AWS_PROFILE, default). */
+  readonly profile?: string;
+  /** Ctrl-C: every call listens to it, and calls that change something finish first. */
+  readonly interrupts?: Interrupts;
+}
+
 export interface Terminal {
   /** Writes a line to standard output. */
   stdout(line: string): void;
@@ -32,6 +42,10 @@ export interface Terminal {
   stderr(text: string): void;
   /** Standard error is a terminal: progress redraws one line instead of printing many. */
   readonly interactive: boolean;
+  /** Width of standard output when it is a terminal (help wraps to it). */
+  readonly stdoutColumns?: number;
+  /** Width of standard error when it is a terminal (progress lines are cut to it). */
+  readonly stderrColumns?: number;
 }
 
 export interface Clock {
@@ -57,7 +71,7 @@ export interface Toolkit {
 
 /** Everything the CLI needs from outside; `bin/mcp-rollout.ts` builds the real one. */
 export interface CliDeps {
-  readonly clients: (region: string | undefined) => Clients;
+  readonly clients: (region: string | undefined, options: ClientOptions) => Clients;
   readonly terminal: Terminal;
   readonly clock: Clock;
   readonly toolkit: Toolkit;
@@ -66,16 +80,27 @@ export interface CliDeps {
   readonly user: string;
   /** Aborted by Ctrl-C. */
   readonly signal: AbortSignal;
+  /** The process environment (AWS_PROFILE, AWS_ENDPOINT_URL), for checks and advice. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The profiles of the shared AWS config and credentials files. */
+  readonly awsProfiles: () => AwsProfiles;
 }
 
-/** What one command run sees. */
-export interface CommandContext {
+/** What every command run sees. */
+export interface LocalContext {
+  readonly report: Reporter;
+  readonly clock: Clock;
+  readonly user: string;
+  /** Aborted by Ctrl-C once no change that must finish is running (interrupts.ts). */
+  readonly signal: AbortSignal;
+  /** Ctrl-C handling: `mustFinish` marks a change that must not be cut off. */
+  readonly interrupts: Interrupts;
+}
+
+/** What a command on one deployed environment sees. */
+export interface CommandContext extends LocalContext {
   readonly environment: EnvironmentName;
   readonly config: EnvironmentConfig;
   readonly clients: Clients;
-  readonly report: Reporter;
-  readonly clock: Clock;
   readonly toolkit: Toolkit;
-  readonly user: string;
-  readonly signal: AbortSignal;
 }

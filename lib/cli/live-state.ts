@@ -10,6 +10,7 @@ import { GetParameterCommand, GetParameterHistoryCommand } from '@aws-sdk/client
 import { SLOT_NAMES, type SlotName } from '../shared/environment-names';
 import { readFlagDeployments, type FlagDeployments } from '../shared/flag-deployments';
 import { readLiveWeights } from '../shared/live-weights';
+import { alarmNamePrefix, parseAlarmName } from '../shared/names';
 import { parseLatch, type LatchRecord, type LatchState } from '../shared/rollback-contract';
 import type { TrafficWeights } from '../shared/traffic-weights';
 import type { CommandContext } from './context';
@@ -89,12 +90,13 @@ export async function readAlarms(ctx: CommandContext, stateValue?: StateValue): 
 }
 
 export function alarmPrefix(ctx: CommandContext): string {
-  return `mcp-rollout-${ctx.environment}-`;
+  return alarmNamePrefix(ctx.environment);
 }
 
 /** The alarms a gate, a resume or a promote must see quiet: every critical and every rollback trigger. */
 export function isPagingAlarm(name: string): boolean {
-  return name.endsWith('-critical') || name.endsWith('-trigger');
+  const severity = parseAlarmName(name)?.severity;
+  return severity === 'critical' || severity === 'trigger';
 }
 
 /** The environment's critical and trigger alarms in ALARM now. */

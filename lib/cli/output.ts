@@ -32,10 +32,19 @@ export class Reporter {
     this.terminal.stderr(`warning: ${line}\n`);
   }
 
-  /** A long wait's state. On a terminal it redraws one line; in a log it prints one line per call. */
+  /** A line for the person at the terminal that is not the command's output (Ctrl-C notices), on stderr. */
+  note(line: string): void {
+    this.endProgress();
+    this.terminal.stderr(`${line}\n`);
+  }
+
+  /**
+   * A long wait's state. On a terminal it redraws one line, cut to the terminal's width: a line
+   * that wrapped would leave its first part behind at every redraw. In a log it prints one line per call.
+   */
   progress(line: string): void {
     if (this.terminal.interactive) {
-      this.terminal.stderr(`\r\x1b[2K${line}`);
+      this.terminal.stderr(`\r\x1b[2K${fitted(line, this.terminal.stderrColumns ?? DEFAULT_COLUMNS)}`);
       this.progressShown = true;
     } else {
       this.terminal.stderr(`${line}\n`);
@@ -64,6 +73,15 @@ export class Reporter {
     }
     this.terminal.stderr(`error: ${message}\nnext: ${next}\n`);
   }
+}
+
+/** What a terminal of unknown width is taken to have. */
+const DEFAULT_COLUMNS = 80;
+
+/** The line cut to one less than the width (the last column would wrap on some terminals), ending in `...` when cut. */
+export function fitted(line: string, columns: number): string {
+  const room = Math.max(columns - 1, 10);
+  return line.length <= room ? line : `${line.slice(0, room - 3)}...`;
 }
 
 /** Aligns rows into columns separated by two spaces; the first row is the header. */

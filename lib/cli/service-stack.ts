@@ -16,6 +16,7 @@ export interface DeployedParameters {
 }
 
 export interface ServiceStackState {
+  readonly environment: EnvironmentName;
   readonly name: string;
   readonly status: string;
   readonly parameters: DeployedParameters;
@@ -37,19 +38,22 @@ export async function describeServiceStack(ctx: CommandContext): Promise<Service
     stack = (await ctx.clients.cloudformation.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
   } catch (error) {
     if (error instanceof Error && error.name === 'ValidationError' && /does not exist/.test(error.message)) {
-      throw missingStack(ctx.environment);
+      throw await missingStack(ctx);
     }
     throw explainAwsError(error, `reading stack ${name}`);
   }
-  if (!stack) throw missingStack(ctx.environment);
+  if (!stack) throw await missingStack(ctx);
   return toState(ctx.environment, stack);
 }
 
-function missingStack(environment: EnvironmentName): CliError {
+async function missingStack(ctx: CommandContext): Promise<CliError> {
+  const { environment } = ctx;
   const name = serviceStackName(environment);
+  // The region the call went to, as the client resolved it (--region, the config, AWS_REGION or the profile).
+  const region = await ctx.clients.cloudformation.config.region().catch(() => undefined);
   return new CliError(
-    `stack ${name} does not exist in this account and region`,
-    `Check AWS_PROFILE and AWS_REGION (the config's region for ${environment} is used when set), or create it first: npx cdk deploy ${serviceStackSelector(environment)}`,
+    `stack ${name} does not exist in ${region ?? 'this region'} (in the account of your credentials)`,
+    `Check the account (\`aws sts get-caller-identity\`) and the region (--region, AWS_REGION, your profile, or \`region\` of ${environment} in lib/config/environments.ts), or create it first: npx cdk deploy ${serviceStackSelector(environment)}`,
   );
 }
 
@@ -68,6 +72,7 @@ function toState(environment: EnvironmentName, stack: Stack): ServiceStackState 
   ) as Record<ServiceOutputKey, string>;
   const parameters = new Map((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
   return {
+    environment,
     name,
     status: stack.StackStatus ?? 'UNKNOWN',
     parameters: {
@@ -88,7 +93,7 @@ export function assertStackIdle(stack: ServiceStackState): void {
   if (IN_PROGRESS.test(stack.status)) {
     throw new Refusal(
       `stack ${stack.name} is ${stack.status}: CloudFormation is still applying another change`,
-      'Wait for it to finish (`npx mcp-rollout status` shows the stack status), then run the command again.',
+      `Wait for it to finish (\`npx mcp-rollout status --environment ${stack.environment}\` shows the stack status), then run the command again.`,
     );
   }
 }

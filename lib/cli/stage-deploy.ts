@@ -39,14 +39,24 @@ function describeChanges(changes: readonly ParameterChange[]): string {
   return changes.map((c) => `${c.parameter} ${c.from} -> ${c.to}`).join(', ');
 }
 
-export async function deployStage(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[]): Promise<StageDeployResult> {
-  if (ctx.signal.aborted) throw new Interrupted();
+/**
+ * Runs as a change that must finish: CloudFormation cannot stop an update half-way, so Ctrl-C
+ * keeps waiting for it (the toolkit says so; a second Ctrl-C stops watching) and the read-back
+ * and the info events still happen.
+ */
+export function deployStage(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[]): Promise<StageDeployResult> {
+  if (ctx.signal.aborted) return Promise.reject(new Interrupted());
+  return ctx.interrupts.mustFinish(`the deploy of ${before.name}`, () => deployAndReadBack(ctx, before, changes), { quiet: true });
+}
+
+async function deployAndReadBack(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[]): Promise<StageDeployResult> {
   const selector = serviceStackSelector(ctx.environment);
   const started = ctx.clock.now();
   ctx.report.say(`Deploying ${selector} with the CDK toolkit: ${describeChanges(changes)}; every other parameter keeps its deployed value.`);
   const exitCode = await ctx.toolkit.deploy(
     { selector, stackName: before.name, parameters: Object.fromEntries(changes.map((c) => [c.parameter, c.to])) },
-    ctx.signal,
+    // The operator's own Ctrl-C: the toolkit tells them what it means for a deploy in flight.
+    ctx.interrupts.requested,
   );
   const after = await describeServiceStack(ctx);
   if (/_IN_PROGRESS$/.test(after.status)) {
@@ -65,7 +75,7 @@ export async function deployStage(ctx: CommandContext, before: ServiceStackState
   if (notApplied.length > 0) {
     throw new CliError(
       `cdk deploy finished but ${after.name} does not run the requested parameters: ${notApplied.map((c) => `${c.parameter} is ${String(after.parameters[c.key])}, requested ${c.to}`).join(', ')}`,
-      'Someone else may have deployed at the same time. Run `npx mcp-rollout status` and deploy again.',
+      `Someone else may have deployed at the same time. Run \`npx mcp-rollout status --environment ${ctx.environment}\` and deploy again.`,
     );
   }
   const latch = await readLatch(ctx, after);
@@ -74,7 +84,7 @@ export async function deployStage(ctx: CommandContext, before: ServiceStackState
   if (weights.stable !== expected.stable || weights.canary !== expected.canary) {
     throw new CliError(
       `deployed, but the live weights are stable ${weights.stable} / canary ${weights.canary} instead of stable ${expected.stable} / canary ${expected.canary}`,
-      'Something else changed the traffic rule (a rollback in the meantime?). Run `npx mcp-rollout status` before anything else.',
+      `Something else changed the traffic rule (a rollback in the meantime?). Run \`npx mcp-rollout status --environment ${ctx.environment}\` before anything else.`,
     );
   }
   const durationMs = ctx.clock.now() - started;

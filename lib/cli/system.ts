@@ -1,33 +1,6 @@
-/** The real clock, terminal and AWS clients for `bin/mcp-rollout.ts`. */
-import { AppConfigClient } from '@aws-sdk/client-appconfig';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import type { Clients, Clock, Terminal } from './context';
+/** The real clock and terminal for `bin/mcp-rollout.ts` (the AWS clients are in aws-clients.ts). */
+import type { Clock, Terminal } from './context';
 import { Interrupted } from './errors';
-
-/**
- * The SDK's standard retry mode retries throttling and transient errors with backoff; five
- * attempts ride out a burst, and the error after the fifth says to wait and run again.
- */
-export function awsClients(region: string | undefined): Clients {
-  const config = { maxAttempts: 5, ...(region ? { region } : {}) };
-  return {
-    cloudformation: new CloudFormationClient(config),
-    ssm: new SSMClient(config),
-    elb: new ElasticLoadBalancingV2Client(config),
-    ecs: new ECSClient(config),
-    appconfig: new AppConfigClient(config),
-    cloudwatch: new CloudWatchClient(config),
-    // A RequestResponse rollback runs up to the function's 30 s timeout; never retry it blindly.
-    lambda: new LambdaClient({ ...config, maxAttempts: 1 }),
-    events: new EventBridgeClient(config),
-  };
-}
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -46,8 +19,39 @@ export const systemClock: Clock = {
     }),
 };
 
+/** Streams whose reader went away (`mcp-rollout --help | head -1`): later output is dropped, quietly. */
+const closed = new Set<NodeJS.WriteStream>();
+
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    // EPIPE: the reader closed the pipe. The command goes on (it may be in a change that must
+    // finish); only its output has no reader any more.
+    if (error.code === 'EPIPE') closed.add(stream);
+    else throw error;
+  });
+}
+
+function write(stream: NodeJS.WriteStream, text: string): void {
+  if (!closed.has(stream)) stream.write(text);
+}
+
 export const processTerminal: Terminal = {
-  stdout: (line) => process.stdout.write(`${line}\n`),
-  stderr: (text) => process.stderr.write(text),
+  stdout: (line) => write(process.stdout, `${line}\n`),
+  stderr: (text) => write(process.stderr, text),
   interactive: process.stderr.isTTY === true,
+  get stdoutColumns() {
+    return process.stdout.isTTY ? process.stdout.columns : undefined;
+  },
+  get stderrColumns() {
+    return process.stderr.isTTY ? process.stderr.columns : undefined;
+  },
 };
+
+/**
+ * Ends the process once the output is flushed. Explicitly, because a command stopped by Ctrl-C
+ * may leave an abandoned SDK retry wait behind that would keep Node alive for seconds.
+ */
+export function exitAfterOutput(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}

@@ -1,3 +1,4 @@
+import { HEALTH_CHECK_PATH } from '../shared/metrics-contract';
 import type { ConfigInput } from './schema';
 
 /**
@@ -19,7 +20,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
         imageRepository: 'mcp-hierarchical-tools',
         initialImageTag: 'latest',
         port: 8080,
-        healthCheckPath: '/health',
+        healthCheckPath: HEALTH_CHECK_PATH,
         cpu: 512,
         memoryMiB: 1024,
       },
@@ -39,7 +40,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
         imageRepository: 'mcp-hierarchical-tools',
         initialImageTag: 'latest',
         port: 8080,
-        healthCheckPath: '/health',
+        healthCheckPath: HEALTH_CHECK_PATH,
         cpu: 1024,
         memoryMiB: 2048,
       },

@@ -59,6 +59,33 @@ export const APPCONFIG_AGENT_PORT = 2772;
  */
 export const AGENT_POLL_INTERVAL_SECONDS = { min: 15, max: 60 } as const;
 
+/** Hard memory limit of the AppConfig Agent sidecar; the server's limit defaults to the rest of the task. */
+export const APPCONFIG_AGENT_MEMORY_LIMIT_MIB = 128;
+
+/** The server's user when the config names none: uid and gid 1000, the `node` user of the official Node.js images. */
+export const DEFAULT_SERVER_USER = '1000:1000';
+
+/** An ECS container `user`: "uid", "uid:gid", "user" or "user:group". */
+const CONTAINER_USER = /^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10})(?::(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10}))?$/;
+
+/** Does an ECS container `user` run as root (named root or uid 0, whatever the group)? */
+export function isRootUser(user: string): boolean {
+  return /^(?:root|0+)(?::|$)/.test(user);
+}
+
+const serverUserSchema = z
+  .string({ error: (iss) => `must be a user as "uid", "uid:gid", "user" or "user:group", got ${show(iss.input)}` })
+  .superRefine((user, ctx) => {
+    if (!CONTAINER_USER.test(user)) {
+      ctx.addIssue({ code: 'custom', message: `must be a user as "uid", "uid:gid", "user" or "user:group", got ${show(user)}` });
+    } else if (isRootUser(user)) {
+      ctx.addIssue({ code: 'custom', message: `must not be root (uid 0): the server runs as a non-root user, got ${show(user)}` });
+    }
+  });
+
+/** An absolute path inside the container, without "." or ".." segments and not "/" itself. */
+const writablePathSchema = matching(/^(?:\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._-]+)+$/, 'an absolute path like "/tmp" (letters, digits, ".", "_", "-"), not "/"');
+
 function range(from: number, to: number, step: number): number[] {
   const out: number[] = [];
   for (let v = from; v <= to; v += step) out.push(v);
@@ -139,8 +166,29 @@ const containerSchema = z
     healthCheckPath: matching(/^\/[A-Za-z0-9\-._~%!$&'()*+,;=:@/]{0,1023}$/, 'a URL path starting with "/"'),
     cpu: oneOfNumbers([256, 512, 1024, 2048, 4096, 8192, 16384] as const, 'Fargate CPU units, one of'),
     memoryMiB: intRange(512, 122880),
+    /** The user the server container runs as; never root. */
+    user: serverUserSchema.default(DEFAULT_SERVER_USER),
+    /** Hard memory limit of the server container. @default - memoryMiB minus the AppConfig Agent's limit */
+    memoryLimitMiB: intRange(6, 122880).optional(),
+    /** Where the server writes: each path is a task-scoped volume; the rest of its filesystem is read-only. */
+    writablePaths: z
+      .array(writablePathSchema, { error: (iss) => `must be a list of absolute paths, got ${show(iss.input)}` })
+      .default(['/tmp']),
   })
   .superRefine((c, ctx) => {
+    const serverMemoryMax = c.memoryMiB - APPCONFIG_AGENT_MEMORY_LIMIT_MIB;
+    if (c.memoryLimitMiB !== undefined && c.memoryLimitMiB > serverMemoryMax) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memoryLimitMiB'],
+        message: `must be at most memoryMiB (${c.memoryMiB}) minus the AppConfig Agent's ${APPCONFIG_AGENT_MEMORY_LIMIT_MIB} MiB, ${serverMemoryMax}, got ${c.memoryLimitMiB}`,
+      });
+    }
+    c.writablePaths.forEach((p, i) => {
+      if (c.writablePaths.indexOf(p) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['writablePaths', i], message: `must not repeat a path, got ${show(p)} twice` });
+      }
+    });
     const allowed = FARGATE_MEMORY_BY_CPU[c.cpu];
     if (allowed && !allowed.includes(c.memoryMiB)) {
       ctx.addIssue({
@@ -156,7 +204,8 @@ const containerSchema = z
         message: `must not be ${APPCONFIG_AGENT_PORT}: the AppConfig Agent sidecar listens there, got ${c.port}`,
       });
     }
-  });
+  })
+  .transform((c) => ({ ...c, memoryLimitMiB: c.memoryLimitMiB ?? c.memoryMiB - APPCONFIG_AGENT_MEMORY_LIMIT_MIB }));
 
 /** Flag values keyed by flag; keys are checked against the five seed flags, values must be booleans. */
 const flagValuesSchema = z
@@ -251,13 +300,16 @@ const notificationsSchema = z.strictObject({
     .optional(),
 });
 
+/** AWS region names (`eu-west-1`, `us-gov-west-1`); the CLI's --region is checked with it too. */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
 const environmentSchema = z.strictObject({
   /** Production or not; required, so a new environment never silently loses the production rules. */
   tier: z.enum(TIERS, { error: (iss) => `must be ${TIERS.map((t) => `"${t}"`).join(' or ')}, got ${show(iss.input)}` }),
   /** AWS account id; unset means environment-agnostic (resolved at deploy time). */
   account: matching(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
   /** AWS region; unset means environment-agnostic. */
-  region: matching(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'an AWS region like "eu-west-1"').optional(),
+  region: matching(AWS_REGION_PATTERN, 'an AWS region like "eu-west-1"').optional(),
   network: networkSchema,
   tls: tlsSchema,
   container: containerSchema,

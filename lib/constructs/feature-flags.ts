@@ -7,11 +7,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { AGENT_POLL_INTERVAL_SECONDS, APPCONFIG_AGENT_PORT } from '../config/schema';
+import { AGENT_POLL_INTERVAL_SECONDS, APPCONFIG_AGENT_MEMORY_LIMIT_MIB, APPCONFIG_AGENT_PORT } from '../config/schema';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FargateSlot } from './private/fargate-slot';
 import { CONTAINER_ENVIRONMENT } from '../shared/metrics-contract';
 import { buildFlagDocument, serializeFlagDocument, type FlagValues } from '../shared/feature-flags';
+import { flagStrategyName, flagsApplicationName } from '../shared/names';
+import { APPCONFIG_DEPLOYMENT_EVENTS, APPCONFIG_EVENTBRIDGE_EXTENSION } from '../shared/aws-events';
 
 export interface GradualRollout {
   /** How long AppConfig takes to reach 100 % of targets. */
@@ -38,20 +40,30 @@ export interface FeatureFlagsProps {
    * @default - the document built from `values`
    */
   readonly documentOverride?: string;
+  /**
+   * The id of the strategy CloudFormation deploys the document with, as a string; overrides the
+   * gradual strategy when given. Lets the stack pass a CloudFormation expression (while the latch
+   * is set, the rolled-back document goes out with the immediate strategy).
+   * @default - the gradual strategy
+   */
+  readonly deploymentStrategyOverride?: (strategies: { readonly gradual: string; readonly immediate: string }) => string;
 }
 
-/** AppConfig deployment events EventBridge receives from AppConfig (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-appconfig.html). */
-export const FLAG_DEPLOYMENT_EVENT_TYPES = ['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'] as const;
-
-/**
- * The AWS-authored extension that makes AppConfig put deployment start, completion and rollback
- * events on the default event bus, once associated with an application, environment or profile
- * (https://docs.aws.amazon.com/appconfig/latest/userguide/working-with-appconfig-extensions-about-predefined-notification-eventbridge.html).
- */
-export const EVENTBRIDGE_EXTENSION = 'AWS.AppConfig.DeploymentNotificationsToEventBridge';
+/** The flag deployment events announced on the info topic: started, completed, rolled back. */
+export const FLAG_DEPLOYMENT_EVENT_TYPES = [
+  APPCONFIG_DEPLOYMENT_EVENTS.start,
+  APPCONFIG_DEPLOYMENT_EVENTS.complete,
+  APPCONFIG_DEPLOYMENT_EVENTS.rollback,
+] as const;
 
 /** The AppConfig Agent image; 2.x is the supported major version. */
 export const APPCONFIG_AGENT_IMAGE = 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x';
+
+/**
+ * The user the AppConfig Agent runs as: `nobody`, not root (Control Tower CT.ECS.PR.3). It listens
+ * on 2772, above the privileged ports, and reads nothing from disk but its own binary.
+ */
+export const APPCONFIG_AGENT_USER = '65534:65534';
 
 /**
  * The seed's feature flags on AppConfig: an application, an environment and a feature-flag profile,
@@ -72,7 +84,7 @@ export class FeatureFlags extends Construct {
   constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
     super(scope, id);
     this.agentPollInterval = validatePollInterval(props.agentPollInterval);
-    const prefix = `mcp-rollout-${props.environmentName}`;
+    const prefix = flagsApplicationName(props.environmentName);
 
     this.application = new appconfig.Application(this, 'Application', {
       applicationName: prefix,
@@ -88,7 +100,7 @@ export class FeatureFlags extends Construct {
       { omitEmptyArray: true },
     );
     this.gradualStrategy = new appconfig.DeploymentStrategy(this, 'GradualStrategy', {
-      deploymentStrategyName: `${prefix}-gradual`,
+      deploymentStrategyName: flagStrategyName(props.environmentName, 'gradual'),
       description: 'Ordinary flag changes: linear steps, then a bake watched by the monitors.',
       rolloutStrategy: appconfig.RolloutStrategy.linear({
         growthFactor: props.gradual.growthFactorPercent,
@@ -97,7 +109,7 @@ export class FeatureFlags extends Construct {
       }),
     });
     this.immediateStrategy = new appconfig.DeploymentStrategy(this, 'ImmediateStrategy', {
-      deploymentStrategyName: `${prefix}-immediate`,
+      deploymentStrategyName: flagStrategyName(props.environmentName, 'immediate'),
       description: 'Emergencies and rollbacks: all targets at once, no bake, so the next deployment is never blocked.',
       rolloutStrategy: appconfig.RolloutStrategy.linear({
         growthFactor: 100,
@@ -116,11 +128,21 @@ export class FeatureFlags extends Construct {
       deploymentStrategy: this.gradualStrategy,
       deployTo: [this.environment],
     });
+    if (props.deploymentStrategyOverride) {
+      const deployment = this.profile.node.children.find((c): c is appconfig.CfnDeployment => c instanceof appconfig.CfnDeployment);
+      if (!deployment) throw new Error(`FeatureFlags ${this.node.path}: no AWS::AppConfig::Deployment was made for the profile`);
+      deployment.deploymentStrategyId = props.deploymentStrategyOverride({
+        gradual: this.gradualStrategy.deploymentStrategyId,
+        immediate: this.immediateStrategy.deploymentStrategyId,
+      });
+    }
 
-    // Without the association AppConfig sends no deployment event at all. On the environment, so
-    // this environment's deployments are announced and no other's.
+    // Without the association AppConfig sends no deployment event at all, neither to the info
+    // topic nor to the rollback function's enforce rule
+    // (https://docs.aws.amazon.com/appconfig/latest/userguide/working-with-appconfig-extensions-about-predefined-notification-eventbridge.html).
+    // On the environment: its deployments are announced, no other environment's.
     new appconfig.CfnExtensionAssociation(this, 'DeploymentEventsToEventBridge', {
-      extensionIdentifier: EVENTBRIDGE_EXTENSION,
+      extensionIdentifier: APPCONFIG_EVENTBRIDGE_EXTENSION,
       resourceIdentifier: this.environment.environmentArn,
     });
     new events.Rule(this, 'DeploymentEvents', {
@@ -129,7 +151,7 @@ export class FeatureFlags extends Construct {
       // detail.Environment.Id (the sample event of the extension's page above): another
       // environment in the same account and region is not announced here.
       eventPattern: {
-        source: ['aws.appconfig'],
+        source: [APPCONFIG_DEPLOYMENT_EVENTS.source],
         detailType: [...FLAG_DEPLOYMENT_EVENT_TYPES],
         detail: { Application: { Id: [this.application.applicationId] }, Environment: { Id: [this.environment.environmentId] } },
       },
@@ -229,6 +251,13 @@ export class FeatureFlags extends Construct {
       image: ecs.ContainerImage.fromRegistry(APPCONFIG_AGENT_IMAGE),
       // Without the agent no flag change (a rollback included) reaches the server: restart the task.
       essential: true,
+      user: APPCONFIG_AGENT_USER,
+      // The agent writes to disk only where BACKUP_DIRECTORY, LOG_PATH or a MANIFEST tell it to
+      // (https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-containers-agent-configuring.html);
+      // none is set: it caches in memory and logs to stderr. A backup would not help here anyway:
+      // the task's storage ends with the task, and the agent is essential, so it never outlives it.
+      readonlyRootFilesystem: true,
+      memoryLimitMiB: APPCONFIG_AGENT_MEMORY_LIMIT_MIB,
       memoryReservationMiB: 64,
       portMappings: [{ containerPort: APPCONFIG_AGENT_PORT, protocol: ecs.Protocol.TCP }],
       environment: {

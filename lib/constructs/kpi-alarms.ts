@@ -12,7 +12,6 @@ import {
   KPI_IDS,
   KPIS,
   NEW_ENUM_PATTERN_WINDOW,
-  alarmName,
   triggerWindow,
   type AlarmSeverity,
   type AlarmWindow,
@@ -21,6 +20,7 @@ import {
   type KpiThresholdTable,
   type Severity,
 } from '../shared/metrics-contract';
+import { alarmName } from '../shared/names';
 import { KpiMetrics, MAX_METRICS_PER_EXPRESSION } from './private/kpi-metrics';
 
 export interface KpiAlarmsProps {

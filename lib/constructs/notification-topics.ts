@@ -8,7 +8,9 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
-import { alarmNamePrefix, INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE, SEVERITIES, type Severity } from '../shared/metrics-contract';
+import { INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE, SEVERITIES, type Severity } from '../shared/metrics-contract';
+import { alarmNamePrefix, slackChannelConfigurationName, topicName } from '../shared/names';
+import { denyGrantsExceptForAwsServices } from './private/encryption-keys';
 
 export interface Subscribers {
   /** Email addresses; each confirms from the mail SNS sends. */
@@ -73,9 +75,10 @@ export class NotificationTopics extends Construct {
         resources: ['*'], // in a key policy, "*" means this key
       }),
     );
+    denyGrantsExceptForAwsServices(this.key);
     const topic = (severity: Severity) =>
       new sns.Topic(this, `${severity[0]!.toUpperCase()}${severity.slice(1)}`, {
-        topicName: `mcp-rollout-${props.environmentName}-${severity}`,
+        topicName: topicName(props.environmentName, severity),
         displayName: `mcp-rollout ${props.environmentName} ${severity}`,
         masterKey: this.key,
         enforceSSL: true,
@@ -137,7 +140,7 @@ export class NotificationTopics extends Construct {
 
   private addSlack(environmentName: EnvironmentName, slack: SlackChannel): void {
     const channel = new chatbot.SlackChannelConfiguration(this, 'Slack', {
-      slackChannelConfigurationName: `mcp-rollout-${environmentName}`,
+      slackChannelConfigurationName: slackChannelConfigurationName(environmentName),
       slackWorkspaceId: slack.workspaceId,
       slackChannelId: slack.channelId,
       notificationTopics: slack.severities.map((severity) => this.topics[severity]),

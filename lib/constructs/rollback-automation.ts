@@ -3,7 +3,9 @@ import { Arn, Duration, RemovalPolicy, Stack, Validations, type CfnElement } fro
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -12,9 +14,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FlagName } from '../shared/feature-flags';
-import { alarmName } from '../shared/metrics-contract';
+import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_ENDED_EVENTS, STACK_STATUSES_TO_ENFORCE, STACK_STATUS_EVENT } from '../shared/aws-events';
+import { alarmName, rollbackFunctionName } from '../shared/names';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
+import { ROLLBACK_BUNDLE, ROLLBACK_ENTRY } from './private/rollback-bundle';
 import type { TriggerAlarm } from './kpi-alarms';
 import type { WeightedFargateService } from './weighted-fargate-service';
 
@@ -30,6 +34,8 @@ export interface RollbackAutomationProps {
   readonly latchParameterName: string;
   readonly criticalTopic: sns.ITopic;
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the function's log group. */
+  readonly logEncryptionKey: kms.IKey;
 }
 
 /**
@@ -38,10 +44,19 @@ export interface RollbackAutomationProps {
  */
 export const ROLLBACK_FUNCTION_TIMEOUT = Duration.seconds(30);
 
+/** Asynchronous retries and event age of every invocation, alarm or EventBridge rule. */
+const RETRY_ATTEMPTS = 2;
+const MAX_EVENT_AGE = Duration.hours(1);
+
 /**
  * The seed's automated rollback: the rollback function, invoked directly by every trigger alarm
- * (an alarm Lambda action, no hop through SNS), one invocation at a time, allowed to touch only
- * this environment's traffic rule, flags, latch, critical topic and event bus.
+ * (an alarm Lambda action, no hop through SNS), and by EventBridge when a Service stack operation
+ * or a flag deployment ends, so that a rollback in force wins over a deploy already in flight
+ * (DESIGN.md D2). Allowed to touch only this environment's traffic rule, flags, latch, critical
+ * topic and event bus. Runs are safe concurrently (idempotent steps, ConflictException handled,
+ * the latch keeps its first record): no reserved concurrency, which would fail the deploy in
+ * accounts with a low concurrency quota and throttle a manual rollback during an automatic one
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
  */
 export class RollbackAutomation extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -59,7 +74,7 @@ export class RollbackAutomation extends Construct {
     const profile = flags.profile.configurationProfileId;
     const appconfigArn = (resourceName: string) => Arn.format({ service: 'appconfig', resource: 'application', resourceName }, stack);
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, encryptionKey: props.logEncryptionKey, removalPolicy: RemovalPolicy.RETAIN });
     // An explicit role instead of the default one, which would carry the AWS-managed
     // AWSLambdaBasicExecutionRole (logs on every log group); this one writes only to its own.
     const role = new iam.Role(this, 'Role', {
@@ -69,9 +84,9 @@ export class RollbackAutomation extends Construct {
     logGroup.grantWrite(role);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      functionName: `mcp-rollout-${environmentName}-rollback`,
+      functionName: rollbackFunctionName(environmentName),
       description: `mcp-rollout ${environmentName}: traffic to stable, rollback flags off, latch set`,
-      entry: path.join(__dirname, '..', '..', 'lambda', 'rollback', 'index.ts'),
+      entry: path.join(__dirname, '..', '..', ROLLBACK_ENTRY),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -79,20 +94,18 @@ export class RollbackAutomation extends Construct {
       timeout: ROLLBACK_FUNCTION_TIMEOUT,
       role,
       logGroup,
-      // One rollback at a time; a second alarm waits in the asynchronous queue, then finds nothing to do.
-      reservedConcurrentExecutions: 1,
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(1),
+      retryAttempts: RETRY_ATTEMPTS,
+      maxEventAge: MAX_EVENT_AGE,
       onFailure: new destinations.SnsDestination(props.criticalTopic),
       bundling: {
-        minify: true,
-        sourceMap: false,
-        target: 'node24',
+        minify: ROLLBACK_BUNDLE.minify,
+        sourceMap: ROLLBACK_BUNDLE.sourceMap,
+        target: ROLLBACK_BUNDLE.target,
         format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // SDK v3 is in the runtime; Powertools is bundled (it is not).
-        externalModules: ['@aws-sdk/*'],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        mainFields: [...ROLLBACK_BUNDLE.mainFields],
+        // Nothing external: the SDK clients are bundled and pinned (see rollback-bundle.ts).
+        externalModules: [],
+        banner: ROLLBACK_BUNDLE.banner,
         forceDockerBundling: false,
         logLevel: nodejs.LogLevel.ERROR,
       },
@@ -110,6 +123,7 @@ export class RollbackAutomation extends Construct {
         [ROLLBACK_FUNCTION_ENV.criticalTopicArn]: props.criticalTopic.topicArn,
         [ROLLBACK_FUNCTION_ENV.eventBusName]: 'default',
         [ROLLBACK_FUNCTION_ENV.triggerAlarms]: props.triggers.map((t) => t.name).join(','),
+        [ROLLBACK_FUNCTION_ENV.serviceStackName]: stack.stackName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
@@ -130,7 +144,7 @@ export class RollbackAutomation extends Construct {
       ],
     );
     allow(
-      ['ssm:GetParameter', 'ssm:PutParameter'],
+      ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter'],
       [Arn.format({ service: 'ssm', resource: 'parameter', resourceName: props.latchParameterName.replace(/^\//, '') }, stack)],
     );
     props.criticalTopic.grantPublish(role);
@@ -159,6 +173,30 @@ export class RollbackAutomation extends Construct {
 
     const invoke = new actions.LambdaAction(this.function);
     for (const { alarm } of props.triggers) alarm.addAlarmAction(invoke);
+
+    // The enforce path: whatever ends while the latch is set is driven back to the latched state.
+    // The function acts only while latched; otherwise it answers "not_latched" and changes nothing.
+    const enforce = new targets.LambdaFunction(this.function, { retryAttempts: RETRY_ATTEMPTS, maxEventAge: MAX_EVENT_AGE });
+    new events.Rule(this, 'StackOperationEnded', {
+      description: `${stack.stackName} operations that end: re-assert a rollback in force (the update may have written the weights it resolved before the latch was set)`,
+      eventPattern: {
+        source: [STACK_STATUS_EVENT.source],
+        detailType: [STACK_STATUS_EVENT.detailType],
+        detail: { 'stack-id': [stack.stackId], 'status-details': { status: [...STACK_STATUSES_TO_ENFORCE] } },
+      },
+      targets: [enforce],
+    });
+    // These reach EventBridge only while the AppConfig "deployment events to Amazon EventBridge"
+    // extension is associated with the application, environment or profile (FeatureFlags does it).
+    new events.Rule(this, 'FlagDeploymentEnded', {
+      description: `Flag deployments of ${environmentName} that complete or roll back: re-assert a rollback in force`,
+      eventPattern: {
+        source: [APPCONFIG_DEPLOYMENT_EVENTS.source],
+        detailType: [...FLAG_DEPLOYMENT_ENDED_EVENTS],
+        detail: { Environment: { Id: [env] } },
+      },
+      targets: [enforce],
+    });
 
     const anyTriggerName = alarmName(environmentName, 'service', 'any-rollback-trigger', 'trigger');
     this.anyTrigger = new cloudwatch.CompositeAlarm(this, 'AnyTrigger', {

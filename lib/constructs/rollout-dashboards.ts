@@ -13,6 +13,7 @@ import {
   type KpiScope,
   type KpiThresholdTable,
 } from '../shared/metrics-contract';
+import { dashboardName, type DashboardCadence } from '../shared/names';
 import type { KpiMetrics } from './private/kpi-metrics';
 
 export interface RolloutDashboardsProps {
@@ -27,7 +28,7 @@ export interface RolloutDashboardsProps {
 
 /** A dashboard cadence of the seed: how far back it looks and the period of each datapoint. */
 export interface Cadence {
-  readonly name: 'realtime' | 'hourly' | 'daily';
+  readonly name: DashboardCadence;
   readonly title: string;
   /** CloudWatch relative time, e.g. -PT3H. */
   readonly start: string;
@@ -49,10 +50,6 @@ export const CADENCES: readonly Cadence[] = [
 const SCOPES: readonly KpiScope[] = ['stable', 'canary', 'service'];
 const COLORS: Readonly<Record<KpiScope, string>> = { stable: '#1f77b4', canary: '#ff7f0e', service: '#7f7f7f' };
 const LEVEL_COLORS = { target: '#2ca02c', warning: '#ff9900', critical: '#d62728', trigger: '#8c0000' } as const;
-
-export function dashboardName(environment: EnvironmentName, cadence: Cadence['name']): string {
-  return `mcp-rollout-${environment}-${cadence}`;
-}
 
 /**
  * One dashboard per cadence. Each draws every KPI for stable, canary and the whole service with

@@ -3,7 +3,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { EnvironmentName, SlotName } from '../shared/environment-names';
 import type { TrafficWeights } from '../shared/traffic-weights';
@@ -28,9 +30,17 @@ export interface WeightedFargateServiceProps {
   readonly healthCheckPath: string;
   readonly cpu: number;
   readonly memoryMiB: number;
+  /** Hard memory limit of the server container. */
+  readonly serverMemoryLimitMiB: number;
+  /** The non-root user the server container runs as. */
+  readonly serverUser: string;
+  /** The only paths the server may write to; its root filesystem is read-only. */
+  readonly serverWritablePaths: readonly string[];
   readonly capacity: Readonly<Record<SlotName, SlotCapacity>>;
   readonly scalingCpuTargetPercent: number;
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the slots' log groups. */
+  readonly logEncryptionKey: kms.IKey;
   /** How long ALB access logs are kept. */
   readonly accessLogRetention: Duration;
   /** ALB deletion protection. */
@@ -65,6 +75,8 @@ export class WeightedFargateService extends Construct {
   readonly trafficRule: elbv2.CfnListenerRule;
   readonly slots: Readonly<Record<SlotName, FargateSlot>>;
   readonly serviceSecurityGroup: ec2.SecurityGroup;
+  /** Where the ALB writes its access logs. */
+  readonly accessLogBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: WeightedFargateServiceProps) {
     super(scope, id);
@@ -98,6 +110,7 @@ export class WeightedFargateService extends Construct {
     });
     const accessLogs = new AccessLogBucket(this, 'AccessLogs', { retention: props.accessLogRetention });
     accessLogs.enableOn(this.loadBalancer, 'alb');
+    this.accessLogBucket = accessLogs.bucket;
 
     const slotProps = {
       environmentName: props.environmentName,
@@ -107,8 +120,12 @@ export class WeightedFargateService extends Construct {
       healthCheckPath: props.healthCheckPath,
       cpu: props.cpu,
       memoryMiB: props.memoryMiB,
+      serverMemoryLimitMiB: props.serverMemoryLimitMiB,
+      serverUser: props.serverUser,
+      serverWritablePaths: props.serverWritablePaths,
       scalingCpuTargetPercent: props.scalingCpuTargetPercent,
       logRetention: props.logRetention,
+      logEncryptionKey: props.logEncryptionKey,
       securityGroup: this.serviceSecurityGroup,
       metricsNamespace: props.metricsNamespace,
     };

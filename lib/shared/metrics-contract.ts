@@ -53,6 +53,38 @@ export const APP_METRIC_DIMENSION_SETS: Readonly<Record<AppMetricName, readonly 
   NewEnumPatterns: [[DIMENSIONS.environment, DIMENSIONS.slot]],
 };
 
+/**
+ * The closed list of `ErrorCategory` values, so the number of metric series cannot grow without
+ * bound. Aligned with the OpenTelemetry MCP semantic conventions' `error.type`
+ * (https://github.com/open-telemetry/semantic-conventions/blob/main/docs/gen-ai/mcp.md): the
+ * JSON-RPC error code as a string, `tool_error` for a CallToolResult with `isError: true`, and
+ * OpenTelemetry's fallback `_OTHER` for any code not listed. Each value says when it is used.
+ */
+export const ERROR_CATEGORIES = {
+  tool_error:
+    'a result with isError: true: the tool failed, or the SDK refused the call (unknown or disabled tool, arguments that fail the input schema)',
+  '-32600': 'JSON-RPC invalid request',
+  '-32601': 'method not found (e.g. a tool that requires task augmentation)',
+  '-32602': 'invalid params, e.g. a tool result that fails its schema (low-level SDK Server)',
+  '-32603': 'internal error: a tools/call request the SDK cannot parse (no tool name), or a handler that threw outside the SDK tool wrapper',
+  '-32000': 'connection closed (SDK ErrorCode.ConnectionClosed)',
+  '-32001': 'request timeout (SDK ErrorCode.RequestTimeout)',
+  '-32042': 'URL elicitation required (MCP)',
+  cancelled: 'no response: the client cancelled the call (notifications/cancelled, e.g. on its timeout) or the connection closed first',
+  _OTHER: 'any other JSON-RPC error code',
+} as const;
+
+export type ErrorCategory = keyof typeof ERROR_CATEGORIES;
+
+/**
+ * OpenTelemetry's fallback value: `ErrorCategory` for an unlisted code, and `Tool` for a call that
+ * names no tool the server has (so a client cannot create a series per made-up name).
+ */
+export const OTHER_DIMENSION_VALUE = '_OTHER';
+
+/** The server's health check path: the target groups probe it (MCP endpoints answer GET with 405/406). */
+export const HEALTH_CHECK_PATH = '/health';
+
 /** Environment variables the stack gives each server container. */
 export const CONTAINER_ENVIRONMENT = {
   environment: 'MCP_ENVIRONMENT',
@@ -299,16 +331,6 @@ export const NEW_ENUM_PATTERN_WINDOW: AlarmWindow = { periodSeconds: 300, evalua
  * below it the KPI reads as healthy. Environments override it in their config.
  */
 export const DEFAULT_MINIMUM_SAMPLES_PER_MINUTE = 10;
-
-/** The one alarm naming scheme: `mcp-rollout-<env>-<scope>-<kpi>-<severity>`. */
-export function alarmName(environment: EnvironmentName, scope: KpiScope, kpiSlug: string, severity: AlarmSeverity): string {
-  return `${alarmNamePrefix(environment)}${scope}-${kpiSlug}-${severity}`;
-}
-
-/** What every alarm name of `environment` starts with (topic policies scope CloudWatch to it). */
-export function alarmNamePrefix(environment: EnvironmentName): string {
-  return `mcp-rollout-${environment}-`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Info events

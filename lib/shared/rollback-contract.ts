@@ -9,10 +9,8 @@ import type { FlagName } from './feature-flags';
 /** The latch's value when no rollback is in force. Any other value means rolled back. */
 export const LATCH_CLEAR = 'clear';
 
-/** The SSM parameter that latches an environment as rolled back. */
-export function latchParameterName(environment: EnvironmentName): string {
-  return `/mcp-rollout/${environment}/rollback-latch`;
-}
+/** The SSM parameter that latches an environment as rolled back; its name lives with the others. */
+export { latchParameterName } from './names';
 
 /** What the latch holds while set: why, who or which alarm, and when. */
 export interface LatchRecord {
@@ -68,6 +66,20 @@ export interface EnvironmentState {
   readonly flagDeployment?: { readonly number: number; readonly state: string; readonly version: string };
 }
 
+/** What the flags step did, so the record says which document the rollback started from. */
+export interface FlagChange {
+  /** The last COMPLETE deployment and its version: the document the rolled-back one is derived from. */
+  readonly sourceDeployment?: number;
+  readonly sourceVersion?: string;
+  /** A deployment that was in progress and was stopped first, and how. */
+  readonly stopped?: { readonly number: number; readonly stateBefore: string; readonly stateAfter: string; readonly allowRevert: boolean };
+  /** The hosted version created with the rollback flags off, and its immediate deployment. */
+  readonly version?: string;
+  readonly deployment?: number;
+  /** A concurrent run's immediate deployment that already turns the flags off (nothing started here). */
+  readonly concurrentDeployment?: number;
+}
+
 /** The steps, in the order the function runs them. */
 export type RollbackStepName = 'traffic' | 'flags' | 'latch' | 'verify' | 'report';
 
@@ -78,20 +90,30 @@ export interface RollbackStep {
   readonly detail: string;
 }
 
+/**
+ * - rolled_back, already_rolled_back, dry_run, failed, rejected: a rollback request (alarm or manual);
+ * - drift_corrected, in_sync, not_latched: an enforce run (a stack operation or a flag deployment
+ *   ended): drift from the latched state was driven back, there was none, or no rollback is in force.
+ */
+export type RollbackOutcome = 'rolled_back' | 'already_rolled_back' | 'dry_run' | 'failed' | 'rejected' | 'drift_corrected' | 'in_sync' | 'not_latched';
+
 export interface RollbackResult {
-  readonly outcome: 'rolled_back' | 'already_rolled_back' | 'dry_run' | 'failed' | 'rejected';
+  readonly outcome: RollbackOutcome;
   readonly environment: EnvironmentName;
-  readonly trigger?: { readonly kind: 'alarm' | 'manual'; readonly name: string; readonly reason: string };
+  /** alarm: a trigger alarm; manual: a person; event: a stack operation or flag deployment that ended (enforce). */
+  readonly trigger?: { readonly kind: 'alarm' | 'manual' | 'event'; readonly name: string; readonly reason: string };
   readonly before?: EnvironmentState;
   readonly after?: EnvironmentState;
   readonly steps: readonly RollbackStep[];
+  /** What the flags step did, when it ran. */
+  readonly flags?: FlagChange;
   readonly durationMs: number;
   /** Set when the outcome is rejected: why the input was refused. */
   readonly error?: string;
 }
 
 /** EventBridge detail types the function emits (source `mcp-rollout`). */
-export const ROLLBACK_EVENT_TYPES = { completed: 'rollback_completed', failed: 'rollback_failed' } as const;
+export const ROLLBACK_EVENT_TYPES = { completed: 'rollback_completed', failed: 'rollback_failed', driftCorrected: 'rollback_drift_corrected' } as const;
 
 /** Environment variables of the rollback function; the construct sets each one. */
 export const ROLLBACK_FUNCTION_ENV = {
@@ -108,6 +130,8 @@ export const ROLLBACK_FUNCTION_ENV = {
   criticalTopicArn: 'CRITICAL_TOPIC_ARN',
   eventBusName: 'EVENT_BUS_NAME',
   triggerAlarms: 'TRIGGER_ALARM_NAMES',
+  /** The Service stack's name: the only stack whose operations the enforce path answers. */
+  serviceStackName: 'SERVICE_STACK_NAME',
 } as const;
 
 /**

@@ -9,6 +9,7 @@ import type { EnvironmentConfig } from '../config/schema';
 import { FeatureFlags } from '../constructs/feature-flags';
 import { KpiAlarms } from '../constructs/kpi-alarms';
 import { NotificationTopics } from '../constructs/notification-topics';
+import { LogEncryptionKey } from '../constructs/private/encryption-keys';
 import { KpiMetrics } from '../constructs/private/kpi-metrics';
 import { RollbackAutomation } from '../constructs/rollback-automation';
 import { RolloutDashboards } from '../constructs/rollout-dashboards';
@@ -32,12 +33,15 @@ export class ServiceStack extends Stack {
   readonly alarms: KpiAlarms;
   readonly rollback: RollbackAutomation;
   readonly dashboards: RolloutDashboards;
+  /** Encrypts every log group of the stack. */
+  readonly logsKey: LogEncryptionKey;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, terminationProtection: props.config.deletionProtection });
     const { config } = props;
     const latch = latchParameterName(config.name);
     const flagDocument = buildFlagDocument(config.flags.initialValues);
+    this.logsKey = new LogEncryptionKey(this, 'LogsKey', { environmentName: config.name });
 
     const parameters = addDeployParameters(this, {
       trafficPercent: config.defaultTrafficPercent,
@@ -56,9 +60,13 @@ export class ServiceStack extends Stack {
       healthCheckPath: config.container.healthCheckPath,
       cpu: config.container.cpu,
       memoryMiB: config.container.memoryMiB,
+      serverMemoryLimitMiB: config.container.memoryLimitMiB,
+      serverUser: config.container.user,
+      serverWritablePaths: config.container.writablePaths,
       capacity: config.slots,
       scalingCpuTargetPercent: config.scalingCpuTargetPercent,
       logRetention: config.logRetentionDays as logs.RetentionDays,
+      logEncryptionKey: this.logsKey.key,
       accessLogRetention: Duration.days(config.logRetentionDays),
       deletionProtection: config.deletionProtection,
       metricsNamespace: METRICS_NAMESPACE,
@@ -87,6 +95,10 @@ export class ServiceStack extends Stack {
         serializeFlagDocument(rolledBackDocument(flagDocument, config.flags.rollbackFlags)),
         serializeFlagDocument(flagDocument),
       ).toString(),
+      // The rolled-back document is already live (the rollback function deployed it): sending it
+      // out immediately changes nothing on the tasks and, unlike a 20-minute gradual deployment,
+      // never blocks the next deploy's flag deployment (AppConfig runs one at a time).
+      deploymentStrategyOverride: ({ gradual, immediate }) => Fn.conditionIf(parameters.latched.logicalId, immediate, gradual).toString(),
     });
     for (const slot of SLOT_NAMES) this.flags.addAgentTo(this.service.slots[slot]);
 
@@ -112,6 +124,7 @@ export class ServiceStack extends Stack {
       latchParameterName: latch,
       criticalTopic: this.notifications.topics.critical,
       logRetention: config.logRetentionDays as logs.RetentionDays,
+      logEncryptionKey: this.logsKey.key,
     });
     this.dashboards = new RolloutDashboards(this, 'Dashboards', {
       environmentName: config.name,
@@ -156,13 +169,17 @@ export class ServiceStack extends Stack {
       maxAzs: network.maxAzs,
       natGateways: network.natGateways,
       subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Nothing in the public subnets needs an address from the subnet: the NAT gateways take an
+        // Elastic IP each and the ALB's nodes get theirs from Elastic Load Balancing; the setting only
+        // gives instances launched there a public IP (Control Tower CT.EC2.PR.11,
+        // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifySubnetAttribute.html).
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
       ],
     });
     vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(
-        new logs.LogGroup(this, 'FlowLogs', { retention: config.logRetentionDays as logs.RetentionDays }),
+        new logs.LogGroup(this, 'FlowLogs', { retention: config.logRetentionDays as logs.RetentionDays, encryptionKey: this.logsKey.key }),
       ),
       trafficType: ec2.FlowLogTrafficType.REJECT,
     });

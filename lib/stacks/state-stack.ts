@@ -1,5 +1,5 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
-import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Arn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import { LATCH_CLEAR, latchParameterName } from '../shared/rollback-contract';
@@ -12,17 +12,49 @@ export interface StateStackProps extends StackProps {
  * State that outlives any deploy of the service: the rollback latch (DESIGN.md D2). It is its own
  * stack so the parameter exists before the Service stack's SSM-typed parameter reads it, and so
  * that deploying the service never writes it: only the rollback function and `mcp-rollout resume`
- * do. CloudFormation writes `clear` once, when it creates the parameter.
+ * do.
+ *
+ * The parameter is created by a create-only custom resource, not an AWS::SSM::Parameter: the
+ * latter's Value updates without replacement whenever anything about the resource changes
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ssm-parameter.html),
+ * so a later State stack update (a new description, a tag) would write "clear" back and silently
+ * end a rollback. The custom resource calls PutParameter once, on create, without Overwrite
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html): it
+ * makes no call on update, and none on delete, so the latch outlives the stack and a State stack
+ * created again keeps a latch that is still set (ParameterAlreadyExists is ignored).
  */
 export class StateStack extends Stack {
-  readonly latch: ssm.StringParameter;
+  readonly latchParameterName: string;
 
   constructor(scope: Construct, id: string, props: StateStackProps) {
     super(scope, id, props);
-    this.latch = new ssm.StringParameter(this, 'RollbackLatch', {
-      parameterName: latchParameterName(props.environmentName),
-      stringValue: LATCH_CLEAR,
-      description: `mcp-rollout ${props.environmentName}: "${LATCH_CLEAR}", or the record of the rollback in force (set by the rollback function, cleared by mcp-rollout resume)`,
+    const name = latchParameterName(props.environmentName);
+    this.latchParameterName = name;
+    new cr.AwsCustomResource(this, 'RollbackLatch', {
+      resourceType: 'Custom::AWS',
+      onCreate: {
+        service: 'SSM',
+        action: 'putParameter',
+        parameters: {
+          Name: name,
+          Value: LATCH_CLEAR,
+          Type: 'String',
+          Overwrite: false,
+          Description: `mcp-rollout ${props.environmentName}: "${LATCH_CLEAR}", or the record of the rollback in force (set by the rollback function, cleared by mcp-rollout resume)`,
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(name),
+        ignoreErrorCodesMatching: 'ParameterAlreadyExists',
+      },
+      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({
+        resources: [Arn.format({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') }, this)],
+      }),
+      installLatestAwsSdk: false,
+    });
+    // The provider function is aws-cdk-lib's own, with the AWS-managed logging policy.
+    const provider = this.node.findChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "aws-cdk-lib's AwsCustomResource provider writes its logs with the AWS-managed basic execution role; it runs once, when the State stack is created.",
     });
   }
 }

@@ -11,12 +11,14 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { Clock, Toolkit, ToolkitDeployRequest } from '../../lib/cli/context';
+import type { CliCommand } from '../../lib/cli/command';
+import type { ClientOptions, Clock, Toolkit, ToolkitDeployRequest } from '../../lib/cli/context';
 import { Interrupted } from '../../lib/cli/errors';
 import { runCli } from '../../lib/cli/main';
 import { buildFlagDocument, DEFAULT_FLAG_VALUES, rolledBackDocument, serializeFlagDocument } from '../../lib/shared/feature-flags';
 import type { EnvironmentName } from '../../lib/shared/environment-names';
 import { SERVICE_OUTPUTS, serviceStackName, type ServiceOutputKey } from '../../lib/shared/stack-contract';
+import type { RolloutConfig } from '../../lib/config/schema';
 import { testConfig } from './config';
 
 export const NOW = Date.parse('2026-11-24T10:00:00.000Z');
@@ -185,8 +187,18 @@ export interface RunOptions {
   readonly clock?: FakeClock;
   readonly controller?: AbortController;
   readonly interactive?: boolean;
-  /** The environments' config. @default - the default config */
-  readonly environments?: ReturnType<typeof testConfig>['environments'];
+  /** The command registry (default: the CLI's). */
+  readonly commands?: readonly CliCommand[];
+  /** The terminal's width, for stdout and stderr alike (default: unknown). */
+  readonly columns?: number;
+  /** The process environment the CLI sees (default: none of the AWS variables). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The profiles of the shared AWS config and credentials files (default: `default` and `oncall`). */
+  readonly profiles?: readonly string[];
+  /** The environments' config (default: testConfig()). */
+  readonly environments?: RolloutConfig['environments'];
+  /** Receives the region and client options the CLI asks for. */
+  readonly onClients?: (region: string | undefined, options: ClientOptions) => void;
 }
 
 const ENVIRONMENTS = testConfig().environments;
@@ -195,7 +207,9 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
   const out: string[] = [];
   let err = '';
   const code = await runCli(argv, {
-    clients: () => ({
+    clients: (region, clientOptions) => {
+      options.onClients?.(region, clientOptions);
+      return {
       cloudformation: new CloudFormationClient({ region: 'eu-west-1' }),
       ssm: new SSMClient({ region: 'eu-west-1' }),
       elb: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
@@ -204,13 +218,21 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
       cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
       lambda: new LambdaClient({ region: 'eu-west-1' }),
       events: new EventBridgeClient({ region: 'eu-west-1' }),
-    }),
-    terminal: { stdout: (line) => out.push(line), stderr: (text) => (err += text), interactive: options.interactive ?? false },
+      };
+    },
+    terminal: {
+      stdout: (line) => out.push(line),
+      stderr: (text) => (err += text),
+      interactive: options.interactive ?? false,
+      ...(options.columns ? { stdoutColumns: options.columns, stderrColumns: options.columns } : {}),
+    },
     clock: options.clock ?? new FakeClock(),
     toolkit: options.toolkit ?? new FakeToolkit(),
     environments: options.environments ?? ENVIRONMENTS,
     user: USER,
     signal: (options.controller ?? new AbortController()).signal,
-  });
+    env: options.env ?? {},
+    awsProfiles: () => ({ names: options.profiles ?? ['default', 'oncall'], files: ['/home/alice/.aws/config', '/home/alice/.aws/credentials'] }),
+  }, options.commands);
   return { code, stdout: out.join('\n'), stderr: err };
 }

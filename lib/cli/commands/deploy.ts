@@ -1,6 +1,7 @@
 /**
  * `deploy --traffic N [--canary-image TAG]`: one phase of the seed's 10 % -> 50 % -> 100 %.
  */
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { EXIT_CODES, Refusal } from '../errors';
 import { describeLatch } from '../latch-text';
@@ -11,6 +12,18 @@ import { assertStackIdle, describeServiceStack } from '../service-stack';
 import { deployStage, parameterChanges } from '../stage-deploy';
 import { PHASE_BAKE_MINUTES } from '../../shared/metrics-contract';
 import { serviceStackSelector } from '../../shared/stack-contract';
+
+export const deployCommand: EnvironmentCommand = {
+  name: 'deploy',
+  scope: 'environment',
+  usage: 'deploy --environment <name> --traffic <0-100> [--canary-image <tag>]',
+  summary: 'deploy the Service stack with the CDK toolkit, changing only the canary traffic and image',
+  options: {
+    traffic: { type: 'string', value: '<0-100>', help: 'percent of requests the canary gets' },
+    'canary-image': { type: 'string', value: '<tag>', help: 'image tag the canary runs (default: keep the deployed one)' },
+  },
+  run: (ctx, { options }) => deploy(ctx, options),
+};
 
 export async function deploy(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
   const traffic = percentOption('traffic', requiredString(options, 'traffic', 'the percent of requests the canary gets, 0 to 100'));

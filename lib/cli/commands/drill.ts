@@ -6,8 +6,10 @@
  * afterwards, as after a real incident: resume it when the drill is over.
  */
 import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
-import { alarmName, KPIS } from '../../shared/metrics-contract';
+import { KPIS } from '../../shared/metrics-contract';
+import { alarmName, alarmNamePrefix } from '../../shared/names';
 import { TIME_TO_SAFE } from '../../shared/rollback-contract';
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { EXIT_CODES, Interrupted, Refusal, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
@@ -16,6 +18,18 @@ import { stringOption } from '../option-values';
 import { formatDuration, table, type CommandResult } from '../output';
 import { isSafe, readSafeState, watchUntilSafe } from '../safe-state';
 import { describeServiceStack } from '../service-stack';
+
+export const drillCommand: EnvironmentCommand = {
+  name: 'drill',
+  scope: 'environment',
+  usage: 'drill --environment staging [--alarm <trigger alarm>] [--allow-production]',
+  summary: 'game day: force a trigger alarm into ALARM and time the automated rollback against the 5-minute promise',
+  options: {
+    alarm: { type: 'string', value: '<name>', help: 'the trigger alarm to force (default: the canary LLM success rate trigger)' },
+    'allow-production': { type: 'boolean', help: 'allow a drill on production' },
+  },
+  run: (ctx, { options }) => drill(ctx, options),
+};
 
 type Options = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -38,7 +52,7 @@ export async function drill(ctx: CommandContext, options: Options): Promise<Comm
   if (!target || !invokesFunction) {
     throw new UsageError(
       `--alarm ${alarm} ${target ? 'does not invoke the rollback function' : 'does not exist'}; a drill needs a trigger alarm of ${ctx.environment}, e.g. ${alarmName(ctx.environment, 'canary', KPIS.errorRate.slug, 'trigger')}`,
-      `List them: aws cloudwatch describe-alarms --alarm-name-prefix mcp-rollout-${ctx.environment}- --query "MetricAlarms[?ends_with(AlarmName, '-trigger')].AlarmName"`,
+      `List them: aws cloudwatch describe-alarms --alarm-name-prefix ${alarmNamePrefix(ctx.environment)} --query "MetricAlarms[?ends_with(AlarmName, '-trigger')].AlarmName"`,
     );
   }
   if (target.StateValue === 'ALARM') {

@@ -1,23 +1,31 @@
 /**
  * `flags list` and `flags set NAME=true|false... [--immediate]`. Values are validated by the flag
- * module; a change is a new hosted version of the applied document, deployed with the gradual
- * strategy (watched by the rollback monitor) unless --immediate.
+ * module; a change is a new hosted version of the last completed document, deployed with the
+ * gradual strategy (watched by the rollback monitor) unless --immediate, which first stops a
+ * deployment in progress the way AppConfig allows (lib/shared/flag-deployments.ts).
  */
-import {
-  CreateHostedConfigurationVersionCommand,
-  GetDeploymentCommand,
-  StartDeploymentCommand,
-  StopDeploymentCommand,
-} from '@aws-sdk/client-appconfig';
+import { CreateHostedConfigurationVersionCommand, GetDeploymentCommand, StartDeploymentCommand } from '@aws-sdk/client-appconfig';
 import { describeError } from '../../shared/aws-errors';
-import { DEPLOYMENT_IN_PROGRESS } from '../../shared/flag-deployments';
+import { DEPLOYMENT_IN_PROGRESS, stopFlagDeployment } from '../../shared/flag-deployments';
 import { changedFlags, flagNameProblem, flagValuesOf, FLAG_NAMES, serializeFlagDocument, withValues, type FlagName, type FlagValues } from '../../shared/feature-flags';
+import { flagStrategyName } from '../../shared/names';
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { CliError, EXIT_CODES, Interrupted, Refusal, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
 import { aws, describeDeployment, readFlags, readLatch } from '../live-state';
 import { formatDuration, table, type CommandResult } from '../output';
 import { describeServiceStack, type ServiceStackState } from '../service-stack';
+
+export const flagsCommand: EnvironmentCommand = {
+  name: 'flags',
+  scope: 'environment',
+  usage: 'flags list --environment <name> | flags set NAME=true|false... --environment <name> [--immediate]',
+  summary: 'show the flags, or change them with the gradual strategy (--immediate: at once)',
+  options: { immediate: { type: 'boolean', help: 'deploy with the immediate strategy, stopping a deployment in progress' } },
+  positionals: 'list | set NAME=true|false...',
+  run: (ctx, { options, positionals }) => flags(ctx, options, positionals),
+};
 
 type Options = Readonly<Record<string, string | boolean | undefined>>;
 
@@ -85,31 +93,39 @@ async function set(ctx: CommandContext, changes: Partial<FlagValues>, immediate:
     );
   }
   const current = await readFlags(ctx, stack);
-  if (!current.document) {
+  // The change applies to the last completed document: stopping a deployment in progress (with
+  // --immediate) returns every task to it, so a half-finished change is neither kept nor spread.
+  const base = current.completedDocument ?? current.document;
+  if (!base) {
     throw new CliError('no applied flag document found: AppConfig lists no deployment this environment kept', `Deploy the stack once (npx cdk deploy), which deploys the initial flags.`);
   }
-  const next = withValues(current.document, changes);
-  const changed = changedFlags(current.document, next);
+  const next = withValues(base, changes);
+  const changed = changedFlags(base, next);
+  const shown = changed.length > 0 ? changed : (Object.keys(changes) as FlagName[]);
   const valueText = (names: readonly FlagName[]) => names.map((n) => `${n}=${String(flagValuesOf(next)[n])}`).join(', ');
-  if (changed.length === 0) {
+  // With a deployment in progress, even an unchanged value may differ from what it is spreading.
+  if (changed.length === 0 && !current.inProgress) {
     return { exitCode: EXIT_CODES.ok, summary: [`Nothing to change: ${valueText(Object.keys(changes) as FlagName[])} already.`], data: { changed: [] } };
   }
   if (current.inProgress && !immediate) {
     throw new Refusal(
       `flag deployment #${current.inProgress.DeploymentNumber ?? '?'} is ${current.inProgress.State ?? 'in progress'}; AppConfig runs one deployment per environment at a time`,
-      'Wait for it to finish (npx mcp-rollout flags list), or add --immediate to stop it and deploy this change at once.',
+      `Wait for it to finish (npx mcp-rollout flags list --environment ${ctx.environment}), or add --immediate to stop it and deploy this change at once.`,
     );
   }
 
   if (ctx.signal.aborted) throw new Interrupted();
   // From here the steps run to the end: a hosted version without its deployment would be a half-made change.
+  const change = ctx.interrupts.begin('the flag change (a hosted version and its deployment)');
   const ids = { ApplicationId: stack.outputs.flagsApplicationId, EnvironmentId: stack.outputs.flagsEnvironmentId };
-  if (current.inProgress?.DeploymentNumber !== undefined) {
-    const number = current.inProgress.DeploymentNumber;
-    ctx.report.say(`Stopping flag deployment #${number} (${current.inProgress.State ?? ''}) first: --immediate.`);
-    await aws(`stopping flag deployment #${number} (appconfig:StopDeployment)`, () => ctx.clients.appconfig.send(new StopDeploymentCommand({ ...ids, DeploymentNumber: number })));
+  if (current.inProgress) {
+    const running = current.inProgress;
+    ctx.report.say(`Stopping flag deployment #${running.DeploymentNumber ?? '?'} (${running.State ?? ''}) first: --immediate; its targets return to the last completed version.`);
+    await aws(`stopping flag deployment #${running.DeploymentNumber ?? '?'} (appconfig:StopDeployment)`, () =>
+      stopFlagDeployment(ctx.clients.appconfig, { applicationId: ids.ApplicationId, environmentId: ids.EnvironmentId }, running),
+    );
   }
-  const description = `mcp-rollout flags set by ${ctx.user}: ${valueText(changed)}`.slice(0, 1024);
+  const description = `mcp-rollout flags set by ${ctx.user}: ${valueText(shown)}`.slice(0, 1024);
   const version = await aws('creating the flag document version (appconfig:CreateHostedConfigurationVersion)', () =>
     ctx.clients.appconfig.send(
       new CreateHostedConfigurationVersionCommand({
@@ -142,8 +158,9 @@ async function set(ctx: CommandContext, changes: Partial<FlagValues>, immediate:
         : 'Nothing reached the tasks. Run the same flags set again.',
     );
   }
-  const strategyName = `mcp-rollout-${ctx.environment}-${immediate ? 'immediate' : 'gradual'}`;
-  ctx.report.say(`Started flag deployment #${deploymentNumber} of version ${String(version.VersionNumber)} with ${strategyName}: ${valueText(changed)}.`);
+  change.end();
+  const strategyName = flagStrategyName(ctx.environment, immediate ? 'immediate' : 'gradual');
+  ctx.report.say(`Started flag deployment #${deploymentNumber} of version ${String(version.VersionNumber)} with ${strategyName}: ${valueText(shown)}.`);
 
   if (!immediate) {
     const { deploymentMinutes, bakeMinutes } = ctx.config.flags.gradual;
@@ -162,7 +179,7 @@ async function set(ctx: CommandContext, changes: Partial<FlagValues>, immediate:
     exitCode: done ? EXIT_CODES.ok : EXIT_CODES.failed,
     summary: [
       done
-        ? `Deployment #${deploymentNumber} is COMPLETE; every task has ${valueText(changed)} within one agent poll (${ctx.config.flags.agentPollIntervalSeconds} s).`
+        ? `Deployment #${deploymentNumber} is COMPLETE; every task has ${valueText(shown)} within one agent poll (${ctx.config.flags.agentPollIntervalSeconds} s).`
         : `Deployment #${deploymentNumber} ended ${state}: the change did not stay applied.`,
       ...(done ? [] : [`Next: npx mcp-rollout status --environment ${ctx.environment} (a monitor alarm rolls back flag deployments while it fires).`]),
     ],

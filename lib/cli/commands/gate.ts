@@ -8,6 +8,7 @@
  * It changes nothing, so Ctrl-C at any moment is safe.
  */
 import { KPI_IDS, KPIS, kpiLevel, PHASE_BAKE_MINUTES, type KpiId } from '../../shared/metrics-contract';
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { EXIT_CODES, UsageError, type ExitCode } from '../errors';
 import { alarmsFiredSince, kpisOf, readWindow, type FiredAlarm, type SlotCounts, type SlotKpis } from '../kpi-window';
@@ -16,6 +17,19 @@ import { readFiringPagingAlarms, readLatch, readWeights } from '../live-state';
 import { countOption, ratePercentOption, stringOption, windowOption } from '../option-values';
 import { formatDuration, formatMs, formatPercent, progressBar, table, type CommandResult } from '../output';
 import { describeServiceStack } from '../service-stack';
+
+export const gateCommand: EnvironmentCommand = {
+  name: 'gate',
+  scope: 'environment',
+  usage: 'gate --environment <name> [--window 30m] [--min-success 95] [--min-requests N]',
+  summary: 'wait out the bake window and decide: exit 0 pass, 1 fail, 2 inconclusive',
+  options: {
+    window: { type: 'string', value: '<duration>', help: 'bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %)' },
+    'min-success': { type: 'string', value: '<percent>', help: "the canary's LLM success rate must be at least this (default: the KPI target, 95)" },
+    'min-requests': { type: 'string', value: '<count>', help: 'canary tool calls the window must see (default: minimumSamplesPerMinute x window minutes)' },
+  },
+  run: (ctx, { options }) => gate(ctx, options),
+};
 
 type Options = Readonly<Record<string, string | boolean | undefined>>;
 type Verdict = 'pass' | 'fail' | 'inconclusive';
@@ -158,7 +172,7 @@ function decided(ctx: CommandContext, verdict: Verdict, reasons: readonly string
       criteria.canaryPercent >= 100
         ? `Next: npx mcp-rollout promote --environment ${ctx.environment}`
         : `Next: npx mcp-rollout deploy --environment ${ctx.environment} --traffic ${criteria.canaryPercent >= 50 ? 100 : 50}`,
-    fail: `Next: npx mcp-rollout rollback --environment ${ctx.environment} --confirm (unless the automated rollback already ran: npx mcp-rollout status)`,
+    fail: `Next: npx mcp-rollout rollback --environment ${ctx.environment} --confirm (unless the automated rollback already ran: npx mcp-rollout status --environment ${ctx.environment})`,
     inconclusive: `Next: run the gate again with a longer --window, or lower --min-requests if this traffic level is normal`,
   };
   lines.push(next[verdict]);

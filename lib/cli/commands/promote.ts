@@ -4,6 +4,7 @@
  * service rolls to the new image and is steady before any weight moves; if its tasks never get
  * healthy, the circuit breaker fails the deploy and the whole change rolls back.
  */
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { EXIT_CODES, Refusal } from '../errors';
 import { describeLatch } from '../latch-text';
@@ -11,6 +12,15 @@ import { readFiringPagingAlarms, readLatch } from '../live-state';
 import type { CommandResult } from '../output';
 import { assertStackIdle, describeServiceStack } from '../service-stack';
 import { deployStage, parameterChanges } from '../stage-deploy';
+
+export const promoteCommand: EnvironmentCommand = {
+  name: 'promote',
+  scope: 'environment',
+  usage: 'promote --environment <name>',
+  summary: "make the canary's image stable's and return the canary's traffic to 0, in one safe deploy",
+  options: {},
+  run: (ctx) => promote(ctx),
+};
 
 export async function promote(ctx: CommandContext): Promise<CommandResult> {
   const stack = await describeServiceStack(ctx);

@@ -6,6 +6,7 @@
  */
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { TIME_TO_SAFE, type ManualRollbackRequest, type RollbackResult } from '../../shared/rollback-contract';
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { CliError, EXIT_CODES, Interrupted, UsageError } from '../errors';
 import { aws } from '../live-state';
@@ -13,6 +14,18 @@ import { stringOption } from '../option-values';
 import { formatDuration, table, type CommandResult } from '../output';
 import { isSafe, watchUntilSafe } from '../safe-state';
 import { describeServiceStack } from '../service-stack';
+
+export const rollbackCommand: EnvironmentCommand = {
+  name: 'rollback',
+  scope: 'environment',
+  usage: 'rollback --environment <name> [--confirm] [--reason <text...>]',
+  summary: "invoke the rollback function (the alarms' code path); without --confirm, show what would change",
+  options: {
+    confirm: { type: 'boolean', help: 'really roll back' },
+    reason: { type: 'string', value: '<text...>', words: true, help: 'why, for the latch, the event and the notification: the words up to the next option' },
+  },
+  run: (ctx, { options }) => rollback(ctx, options),
+};
 
 const MAX_REASON_LENGTH = 1000;
 

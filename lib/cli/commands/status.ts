@@ -1,17 +1,29 @@
 /**
- * `status`: the seed's health check and verify-rollback in one read-only view. Exit 1 when
+ * `status`: the seed's health check and verify-rollback in one read-only view. Exit 4 when
  * something needs a person: a critical or trigger alarm in ALARM, live weights that disagree with
- * the stack and latch, or a slot that gets traffic without a healthy target.
+ * the stack and latch, drift from the latched state (weights, or a rollback flag on while rolled
+ * back), or a slot that gets traffic without a healthy target. An AWS error is 1, as for every
+ * command, so a monitor tells the two apart.
  */
 import { flagValuesOf, FLAG_NAMES } from '../../shared/feature-flags';
 import { SLOT_NAMES } from '../../shared/environment-names';
 import { trafficWeights } from '../../shared/traffic-weights';
+import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { EXIT_CODES } from '../errors';
 import { describeLatch } from '../latch-text';
 import { describeDeployment, isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
 import { table, type CommandResult } from '../output';
 import { describeServiceStack } from '../service-stack';
+
+export const statusCommand: EnvironmentCommand = {
+  name: 'status',
+  scope: 'environment',
+  usage: 'status --environment <name>',
+  summary: 'live weights, latch, flags, alarms, target health and the last rollback; exit 4 when something needs attention, 1 on an AWS error',
+  options: {},
+  run: (ctx) => status(ctx),
+};
 
 /** Alarm states, most urgent first. */
 const ALARM_STATES = ['ALARM', 'INSUFFICIENT_DATA', 'OK'] as const;
@@ -30,10 +42,26 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
 
   const attention: string[] = [];
   const expected = latch.latched ? trafficWeights(0) : trafficWeights(stack.parameters.canaryTraffic);
+  // Drift from a rollback in force (DESIGN.md D2): the function's enforce path drives it back when
+  // the stack operation or flag deployment that caused it ends; if it is still here, a person acts.
+  const repair = `else run npx mcp-rollout rollback --environment ${ctx.environment} --confirm`;
   if (weights.stable !== expected.stable || weights.canary !== expected.canary) {
     attention.push(
-      `live weights stable ${weights.stable} / canary ${weights.canary} differ from the expected stable ${expected.stable} / canary ${expected.canary} (${latch.latched ? 'latch set' : `CanaryTraffic ${stack.parameters.canaryTraffic}`})`,
+      latch.latched
+        ? `drift: live weights stable ${weights.stable} / canary ${weights.canary} differ from the latched stable ${expected.stable} / canary ${expected.canary}; the rollback function drives them back when the stack operation ends (${repair})`
+        : `live weights stable ${weights.stable} / canary ${weights.canary} differ from the expected stable ${expected.stable} / canary ${expected.canary} (CanaryTraffic ${stack.parameters.canaryTraffic})`,
     );
+  }
+  if (latch.latched) {
+    const { rollbackFlags } = ctx.config.flags;
+    const on = (doc: typeof flags.document) => (doc ? rollbackFlags.filter((f) => flagValuesOf(doc)[f]) : []);
+    // What the tasks serve, or will once the deployment in progress ends.
+    const [servedOn, where] = flags.inProgress ? [on(flags.inProgressDocument), flags.inProgress] : [on(flags.completedDocument ?? flags.document), flags.completed ?? flags.applied];
+    if (servedOn.length > 0) {
+      attention.push(
+        `drift: ${servedOn.join(', ')} on while rolled back (flag deployment ${describeDeployment(where).replace(/ \(version.*$/, '')}); the rollback function turns them off when a flag deployment ends (${repair})`,
+      );
+    }
   }
   const firing = alarms.filter((a) => a.state === 'ALARM' && isPagingAlarm(a.name));
   for (const a of firing) attention.push(`${a.name} is in ALARM`);
@@ -77,7 +105,7 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
     ...(attention.length > 0 ? ['NEEDS ATTENTION:', ...attention.map((a) => `  - ${a}`)] : ['healthy: nothing needs attention']),
   ];
   return {
-    exitCode: attention.length > 0 ? EXIT_CODES.failed : EXIT_CODES.ok,
+    exitCode: attention.length > 0 ? EXIT_CODES.needsAttention : EXIT_CODES.ok,
     summary,
     data: {
       stack: { name: stack.name, status: stack.status, parameters: stack.parameters },

@@ -5,6 +5,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Fact, FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 
+/**
+ * How long a deleted or replaced log stays recoverable as a noncurrent version. The current
+ * versions expire after the retention; their noncurrent versions are then deleted this long later.
+ */
+export const NONCURRENT_ACCESS_LOG_RETENTION = Duration.days(7);
+
 export interface AccessLogBucketProps {
   /** How long access logs are kept before the lifecycle rule deletes them. */
   readonly retention: Duration;
@@ -24,10 +30,21 @@ export class AccessLogBucket extends Construct {
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      // Access logs are audit records: they outlive the stack; the lifecycle rule bounds their cost.
+      // Control Tower CT.S3.PR.11: a deleted or overwritten log can be recovered for a while.
+      versioned: true,
+      // Access logs are audit records: they outlive the stack; the lifecycle rules bound their cost.
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
-        { id: 'ExpireAccessLogs', expiration: props.retention, abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          id: 'ExpireAccessLogs',
+          expiration: props.retention,
+          noncurrentVersionExpiration: NONCURRENT_ACCESS_LOG_RETENTION,
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        // Once its noncurrent versions are gone, an expired log leaves only a delete marker; S3
+        // removes such markers only when a rule says so, and not in a rule with Days
+        // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configuration-examples.html).
+        { id: 'RemoveExpiredDeleteMarkers', expiredObjectDeleteMarker: true },
       ],
     });
     Validations.of(this.bucket).acknowledge({

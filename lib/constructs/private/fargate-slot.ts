@@ -1,10 +1,12 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { isRootUser } from '../../config/schema';
 import type { EnvironmentName, SlotName } from '../../shared/environment-names';
 import { CONTAINER_ENVIRONMENT } from '../../shared/metrics-contract';
 
@@ -24,10 +26,22 @@ export interface FargateSlotProps {
   readonly containerPort: number;
   readonly healthCheckPath: string;
   readonly cpu: number;
+  /** Memory of the whole task (server and sidecars). */
   readonly memoryMiB: number;
+  /** Hard memory limit of the server container; the server is killed above it. */
+  readonly serverMemoryLimitMiB: number;
+  /** The user the server container runs as (`uid`, `uid:gid`, `user` or `user:group`), never root. */
+  readonly serverUser: string;
+  /**
+   * The only paths the server may write to, each a volume of the task's ephemeral storage; the
+   * rest of its root filesystem is read-only.
+   */
+  readonly serverWritablePaths: readonly string[];
   readonly capacity: SlotCapacity;
   readonly scalingCpuTargetPercent: number;
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the slot's log group. */
+  readonly logEncryptionKey: kms.IKey;
   readonly securityGroup: ec2.ISecurityGroup;
   readonly metricsNamespace: string;
 }
@@ -48,9 +62,11 @@ export class FargateSlot extends Construct {
 
   constructor(scope: Construct, id: string, props: FargateSlotProps) {
     super(scope, id);
+    validateServer(props);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -67,6 +83,10 @@ export class FargateSlot extends Construct {
       containerName: SERVER_CONTAINER_NAME,
       image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
       essential: true,
+      user: props.serverUser,
+      memoryLimitMiB: props.serverMemoryLimitMiB,
+      // Control Tower CT.ECS.PR.6: nothing but the volumes below is writable.
+      readonlyRootFilesystem: true,
       portMappings: [{ containerPort: props.containerPort, protocol: ecs.Protocol.TCP }],
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.slot }),
       // Not secrets: where the task runs and where its metrics go. The server tags its EMF
@@ -77,6 +97,8 @@ export class FargateSlot extends Construct {
         [CONTAINER_ENVIRONMENT.namespace]: props.metricsNamespace,
       },
     });
+
+    this.addWritableVolumes(props.serverWritablePaths);
 
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
@@ -138,5 +160,38 @@ export class FargateSlot extends Construct {
       scaleInCooldown: Duration.seconds(120),
       scaleOutCooldown: Duration.seconds(60),
     });
+  }
+
+  /**
+   * One bind-mount volume per path, on the task's ephemeral storage, mounted read-write into the
+   * server only. Fargate creates such a volume owned by root with mode 0755 unless the image
+   * declares the path as a `VOLUME` whose directory it owns; the image's content and ownership are
+   * then copied in (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html).
+   * README "Server image requirements" tells server teams.
+   */
+  private addWritableVolumes(paths: readonly string[]): void {
+    const names = new Set<string>();
+    for (const containerPath of paths) {
+      const sourceVolume = `server${containerPath.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+      if (names.has(sourceVolume)) {
+        throw new Error(`serverWritablePaths must map to distinct volume names, got two paths for ${sourceVolume}: ${paths.join(', ')}`);
+      }
+      names.add(sourceVolume);
+      this.taskDefinition.addVolume({ name: sourceVolume });
+      this.container.addMountPoints({ containerPath, sourceVolume, readOnly: false });
+    }
+  }
+}
+
+/** Docker reserves 6 MiB for a container: a lower limit cannot start (ECS ContainerDefinition `memory`). */
+const MIN_CONTAINER_MEMORY_MIB = 6;
+
+function validateServer(props: FargateSlotProps): void {
+  if (!Token.isUnresolved(props.serverUser) && isRootUser(props.serverUser)) {
+    throw new Error(`serverUser must be a non-root user, got "${props.serverUser}"`);
+  }
+  const limit = props.serverMemoryLimitMiB;
+  if (!Token.isUnresolved(limit) && (!Number.isInteger(limit) || limit < MIN_CONTAINER_MEMORY_MIB || limit > props.memoryMiB)) {
+    throw new Error(`serverMemoryLimitMiB must be an integer from ${MIN_CONTAINER_MEMORY_MIB} to memoryMiB (${props.memoryMiB}), got ${limit}`);
   }
 }

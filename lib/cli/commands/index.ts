@@ -1,0 +1,27 @@
+/**
+ * Every command of the CLI, in the order `--help` lists them. A new command is a module in this
+ * folder that exports its CliCommand, one line here, and its test (test/cli-commands.test.ts
+ * fails when a module's command is missing from this list).
+ */
+import type { CliCommand } from '../command';
+import { checkEmfCommand } from './check-emf';
+import { deployCommand } from './deploy';
+import { drillCommand } from './drill';
+import { flagsCommand } from './flags';
+import { gateCommand } from './gate';
+import { promoteCommand } from './promote';
+import { resumeCommand } from './resume';
+import { rollbackCommand } from './rollback';
+import { statusCommand } from './status';
+
+export const COMMANDS: readonly CliCommand[] = [
+  deployCommand,
+  gateCommand,
+  promoteCommand,
+  rollbackCommand,
+  resumeCommand,
+  statusCommand,
+  flagsCommand,
+  drillCommand,
+  checkEmfCommand,
+];
