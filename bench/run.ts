@@ -6,12 +6,14 @@
  *   the median time to import it in a fresh Node.js process (its cold-start module load);
  * - cli: the operator CLI's start-up time (`--help` in a fresh process);
  * - server kit: the instrumentation's added CPU per tools/call (bench/server-kit.ts);
- * - test: the wall time of `npm test`.
+ * - test: the wall time of `npm test`;
+ * - judge: the canary judge against the old fixed-threshold gate on seeded windows (bench/judge.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { benchJudge } from './judge';
 import { benchLambda } from './lambda';
 import { benchServerKit } from './server-kit';
 
@@ -97,5 +99,5 @@ function printTable(rows: readonly BenchRow[]): void {
 }
 
 if (require.main === module) {
-  printTable([...benchLambda(), ...benchCli(), ...benchServerKit(), ...benchSynth(), ...benchTests()]);
+  printTable([...benchLambda(), ...benchCli(), ...benchServerKit(), ...benchSynth(), ...benchTests(), ...benchJudge()]);
 }

@@ -1,4 +1,5 @@
 import { Stage, type StageProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/schema';
 import { ServiceStack } from './stacks/service-stack';
@@ -21,8 +22,9 @@ export class McpRolloutStage extends Stage {
     this.config = props.config;
     this.stateStack = new StateStack(this, 'State', {
       environmentName: props.config.name,
+      logRetention: props.config.logRetentionDays as logs.RetentionDays,
       terminationProtection: props.config.deletionProtection,
-      description: `mcp-rollout ${props.config.name}: the rollback latch`,
+      description: `mcp-rollout ${props.config.name}: the rollback latch and the release history`,
     });
     this.serviceStack = new ServiceStack(this, 'Service', {
       config: props.config,

@@ -21,20 +21,22 @@ describe('command line', () => {
   test("prints one command's options", async () => {
     const run = await runCommand(['gate', '--help']);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n').slice(0, 2)).toEqual([
+    expect(run.stdout.split('\n').slice(0, 3)).toEqual([
       'usage: npx mcp-rollout gate --environment <name> [--window 30m]',
       '                       [--min-success 95] [--min-requests N]',
+      '                       [--record FILE | --replay FILE]',
     ]);
-    expect(run.stdout).toContain('  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %,\n                             60m at 50 %)');
+    expect(run.stdout).toContain("  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %,\n                             60m at 50 %; with --replay: the file's length)");
+    expect(run.stdout).toContain('  --replay <file>            judge a recorded window offline, with no AWS call');
   });
 
   test.each([
-    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, rollback, resume, status, flags, drill, check-emf'],
+    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
     [['status'], 'error: --environment is required; allowed: staging, production'],
     [['status', '--environment'], 'error: --environment needs a value: --environment <name>'],
     [['status', '--environment', 'prod'], 'error: --environment must be one of staging, production (did you mean production?), got "prod"'],
     [['status', '--environment=staging', '--json=yes'], 'error: --json takes no value'],
-    [['status', '--environment', 'staging', 'now'], 'error: unexpected argument "now" for "status"; options start with --, allowed: --environment, --region, --profile, --json, --help'],
+    [['status', '--environment', 'staging', 'now'], 'error: unexpected argument "now" for "status"; options start with --, allowed: --environment, --region, --profile, --json, --help, --watch, --timeout'],
     [['rollback', '--environment', 'staging', '--force'], 'error: unknown option --force for "rollback"; allowed: --environment, --region, --profile, --json, --help, --confirm, --reason'],
   ])('%j is a usage error (exit 64) that names the option and what is allowed', async (argv, message) => {
     const run = await runCommand(argv);
@@ -105,12 +107,19 @@ test('a stack without the outputs the CLI needs says to deploy the current app',
   );
 });
 
-test('the real toolkit runs cdk deploy of the one stack, with stack-qualified parameters and no approval prompt', () => {
+test('the real toolkit deploys the reviewed assembly of the one stack, with stack-qualified parameters and no second prompt', () => {
   expect(
-    cdkDeployArguments({ selector: 'Production/Service', stackName: 'Production-Service', parameters: { CanaryImageTag: 'v1.5.0', CanaryTraffic: '10' } }),
+    cdkDeployArguments({
+      selector: 'Production/Service',
+      stackName: 'Production-Service',
+      parameters: { CanaryImageTag: 'v1.5.0', CanaryTraffic: '10' },
+      assemblyDir: '/tmp/mcp-rollout-synth-abc',
+    }),
   ).toEqual([
     'cdk',
     'deploy',
+    '--app',
+    '/tmp/mcp-rollout-synth-abc',
     'Production/Service',
     '--exclusively',
     '--require-approval',

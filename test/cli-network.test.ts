@@ -86,7 +86,7 @@ function deps(overrides: Partial<CliDeps> & { timeouts?: { connectionMs: number;
       clients: (region, options) => awsClients(region, { ...options, ...(timeouts ? { timeouts } : {}) }),
       terminal: { stdout: () => undefined, stderr: (text) => (err += text), interactive: false },
       clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
-      toolkit: { deploy: () => Promise.resolve(0) },
+      toolkit: { deploy: () => Promise.resolve(0), synth: () => Promise.reject(new Error('no synth in this test')) },
       environments: testConfig().environments,
       user: 'alice',
       signal: new AbortController().signal,

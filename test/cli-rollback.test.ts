@@ -12,6 +12,7 @@ import {
   FakeClock,
   FLAGS_ROLLED_BACK,
   hostedVersion,
+  LATCH_RECORD,
   LATCHED,
   mocks,
   NOW,
@@ -252,6 +253,24 @@ describe('resume', () => {
       ['GetParameterCommand', { Name: o.latchParameterName }],
       ['PutParameterCommand', { Name: o.latchParameterName, Value: 'clear', Overwrite: true }],
       ['GetParameterCommand', { Name: o.latchParameterName }],
+      // Then the release history: the parameter exists, and one new version records the resume.
+      ['GetParameterCommand', { Name: '/mcp-rollout/production/release-history' }],
+      [
+        'PutParameterCommand',
+        {
+          Name: '/mcp-rollout/production/release-history',
+          Type: 'String',
+          Overwrite: true,
+          Value: JSON.stringify({
+            kind: 'resume',
+            environment: 'production',
+            time: '2026-11-24T10:00:10.000Z',
+            by: 'alice',
+            rollback: { by: LATCH_RECORD.requestedBy, reason: LATCH_RECORD.reason },
+            images: { stable: 'v1.4.0', canary: 'v1.5.0' },
+          }),
+        },
+      ],
     ]);
     expect(run.stdout).toContain('Resumed production: latch clear, canary at 0 %.');
   });
@@ -291,7 +310,8 @@ describe('resume', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Production-Service already runs CanaryTraffic=0 with the latched state: no update needed.');
     expect(sentNames(mocks.cloudformation)).toEqual(['DescribeStacksCommand', 'UpdateStackCommand']);
-    expect(sentNames(mocks.ssm)).toEqual(['GetParameterCommand', 'PutParameterCommand', 'GetParameterCommand']);
+    // The latch read, cleared and read back, then the release history record (exists? append).
+    expect(sentNames(mocks.ssm)).toEqual(['GetParameterCommand', 'PutParameterCommand', 'GetParameterCommand', 'GetParameterCommand', 'PutParameterCommand']);
   });
 
   test('refuses while a flag deployment is in progress: the stack update would meet it', async () => {

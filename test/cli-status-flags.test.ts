@@ -95,6 +95,16 @@ describe('status', () => {
       '',
       'last rollback: by mcp-rollout-production-canary-llm-success-rate-trigger at 2026-11-24T09:41:07.000Z: Threshold Crossed: 5 out of the last 5 datapoints were less than the threshold (85.0); resumed at 2026-11-20T11:02:00.000Z by arn:aws:sts::123456789012:assumed-role/oncall/alice',
       '',
+      'links:',
+      '  dashboard realtime                            https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mcp-rollout-production-realtime',
+      '  dashboard hourly                              https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mcp-rollout-production-hourly',
+      '  dashboard daily                               https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mcp-rollout-production-daily',
+      '  alarms                                        https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:',
+      '  rollback function                             https://eu-west-1.console.aws.amazon.com/lambda/home?region=eu-west-1#/functions/mcp-rollout-production-rollback',
+      '  ECS services                                  https://eu-west-1.console.aws.amazon.com/ecs/v2/clusters/Production-Service-McpCluster4E9A0A1B-Xy12/services?region=eu-west-1',
+      '  feature flags                                 https://eu-west-1.console.aws.amazon.com/systems-manager/appconfig/applications/abc1234?region=eu-west-1',
+      '  latch /mcp-rollout/production/rollback-latch  https://eu-west-1.console.aws.amazon.com/systems-manager/parameters?region=eu-west-1',
+      '',
       'healthy: nothing needs attention',
     ]);
   });

@@ -93,10 +93,10 @@ describe('help, version and "did you mean"', () => {
   });
 
   test.each([
-    [['stauts', '--environment', 'production'], 'unknown command "stauts" (did you mean "status"?); the commands are deploy, gate, promote, rollback, resume, status, flags, drill, check-emf'],
-    [['rollbak'], 'unknown command "rollbak" (did you mean "rollback"?); the commands are deploy, gate, promote, rollback, resume, status, flags, drill, check-emf'],
-    [['help', 'promot'], 'unknown command "promot" (did you mean "promote"?); the commands are deploy, gate, promote, rollback, resume, status, flags, drill, check-emf'],
-    [['status', '--enviroment', 'production'], 'unknown option --enviroment for "status" (did you mean --environment?); allowed: --environment, --region, --profile, --json, --help'],
+    [['stauts', '--environment', 'production'], 'unknown command "stauts" (did you mean "status"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['rollbak'], 'unknown command "rollbak" (did you mean "rollback"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['help', 'promot'], 'unknown command "promot" (did you mean "promote"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['status', '--enviroment', 'production'], 'unknown option --enviroment for "status" (did you mean --environment?); allowed: --environment, --region, --profile, --json, --help, --watch, --timeout'],
     [['rollback', '--environment', 'production', '--confrim'], 'unknown option --confrim for "rollback" (did you mean --confirm?); allowed: --environment, --region, --profile, --json, --help, --confirm, --reason'],
     [['status', '--environment', 'prodution'], '--environment must be one of staging, production (did you mean production?), got "prodution"'],
   ])('%j suggests the closest name', async (argv, message) => {
@@ -246,6 +246,6 @@ describe('fitted to the terminal', () => {
     const gate = await runCommand(['gate', '--help'], columns ? { columns } : {});
     // A wrapped option description continues under its first line.
     expect(gate.stdout).toMatch(/^ {2}--window <duration> +bake window, e\.g\. 30m or 1h/m);
-    expect(gate.stdout.replace(/\n {29}/g, ' ')).toContain('  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %)');
+    expect(gate.stdout.replace(/\n {29}/g, ' ')).toContain("  --window <duration>        bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %; with --replay: the file's length)");
   });
 });

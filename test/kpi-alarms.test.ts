@@ -94,9 +94,16 @@ describe('KPI alarms', () => {
       );
     });
 
-    test('error rate of the canary: tool errors and target 5xx over its requests', () => {
+    // The canary's share of the load balancer's 5xx are the 502s for connections its targets refused
+    // (HTTPCode_ELB_5XX_Count has no target group dimension); the old expression left them out, so a
+    // canary refusing connections read 0 % errors while the service's error rate counted them.
+    test('error rate of the canary: tool errors, target 5xx and refused connections over its requests', () => {
       const requests = `[FILL(${alb('RequestCount', tgDims, 'Sum', 60)}, 0)]`;
-      const errors = `[${fill(app('ToolCallErrors', 'canary', 60), alb('HTTPCode_Target_5XX_Count', tgDims, 'Sum', 60))}]`;
+      const errors = `[${fill(
+        app('ToolCallErrors', 'canary', 60),
+        alb('HTTPCode_Target_5XX_Count', tgDims, 'Sum', 60),
+        alb('TargetConnectionErrorCount', tgDims, 'Sum', 60),
+      )}]`;
       expect(alarmMath(prodAlarms['mcp-rollout-production-canary-error-rate-trigger']!)).toBe(
         `IF(${requests} >= 10, 100 * MIN([${errors}, ${requests}]) / ${requests}, 0)`,
       );

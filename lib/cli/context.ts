@@ -42,6 +42,10 @@ export interface Terminal {
   stderr(text: string): void;
   /** Standard error is a terminal: progress redraws one line instead of printing many. */
   readonly interactive: boolean;
+  /** Standard output is a terminal: `status --watch` redraws the screen instead of appending. */
+  readonly stdoutInteractive?: boolean;
+  /** Standard output shows colors (a terminal that has them, and NO_COLOR unset). */
+  readonly colors?: boolean;
   /** Width of standard output when it is a terminal (help wraps to it). */
   readonly stdoutColumns?: number;
   /** Width of standard error when it is a terminal (progress lines are cut to it). */
@@ -61,11 +65,30 @@ export interface ToolkitDeployRequest {
   readonly stackName: string;
   /** Only the parameters that change; the toolkit keeps the previous value of the others. */
   readonly parameters: Readonly<Record<string, string>>;
+  /** The synthesized cloud assembly to deploy as it is (the one whose template was reviewed). */
+  readonly assemblyDir: string;
 }
 
-/** The CDK toolkit: `cdk deploy` of one stack with some parameters. */
+export interface ToolkitSynthRequest {
+  readonly selector: string;
+  readonly stackName: string;
+}
+
+/** One stack of a synthesized cloud assembly. */
+export interface SynthesizedStack {
+  readonly template: Record<string, unknown>;
+  /** The assembly directory, for a deploy of exactly this template. */
+  readonly assemblyDir: string;
+}
+
+/**
+ * The CDK toolkit, used only by `deploy --template`: parameter changes go through
+ * CloudFormation UpdateStack with the deployed template (stack-update.ts), never through it.
+ */
 export interface Toolkit {
-  /** Resolves with the toolkit's exit code. */
+  /** Synthesizes the operator's clone and returns the stack's template. */
+  synth(request: ToolkitSynthRequest, signal: AbortSignal): Promise<SynthesizedStack>;
+  /** `cdk deploy` of a synthesized assembly; resolves with the toolkit's exit code. */
   deploy(request: ToolkitDeployRequest, signal: AbortSignal): Promise<number>;
 }
 

@@ -4,6 +4,7 @@
  * command by name: each one is a CliCommand listed in `commands/index.ts`.
  */
 import { describeError } from '../shared/aws-errors';
+import { reportActivity } from './aws-activity';
 import { optionsOf, parseCommandLine, type ParsedCommandLine } from './args';
 import type { CliCommand } from './command';
 import { COMMANDS } from './commands';
@@ -80,13 +81,15 @@ function environmentContext(line: Extract<ParsedCommandLine, { kind: 'environmen
       `Drop --region, or fix \`region\` of ${line.environment} in lib/config/environments.ts.`,
     );
   }
-  checkProfile(line.profile, deps);
+  // --profile, then the config's profile for this environment, then the SDK's choice (AWS_PROFILE).
+  const chosen = line.profile !== undefined ? { name: line.profile, source: '--profile' } : config.profile !== undefined ? { name: config.profile, source: `profile of ${line.environment} in lib/config/environments.ts` } : undefined;
+  checkProfile(chosen, deps);
   const region = config.region ?? line.region;
   return {
     ...local,
     environment: line.environment,
     config,
-    clients: deps.clients(region, { ...(line.profile ? { profile: line.profile } : {}), interrupts: local.interrupts }),
+    clients: reportActivity(deps.clients(region, { ...(chosen ? { profile: chosen.name } : {}), interrupts: local.interrupts }), local.report),
     toolkit: deps.toolkit,
   };
 }
@@ -95,18 +98,25 @@ function environmentContext(line: Extract<ParsedCommandLine, { kind: 'environmen
  * A profile that does not exist makes the SDK report a missing region or missing credentials,
  * which sends on-call the wrong way: say so before any call.
  */
-function checkProfile(fromOption: string | undefined, deps: CliDeps): void {
-  const profile = fromOption ?? deps.env.AWS_PROFILE;
+function checkProfile(chosen: { readonly name: string; readonly source: string } | undefined, deps: CliDeps): void {
+  const profile = chosen?.name ?? deps.env.AWS_PROFILE;
   if (profile === undefined || profile === '') return;
   const known = deps.awsProfiles();
   if (known.names.includes(profile)) return;
-  const source = fromOption !== undefined ? '--profile' : 'AWS_PROFILE';
+  const source = chosen?.source ?? 'AWS_PROFILE';
   const guess = closest(profile, known.names);
   const message = `AWS profile "${profile}" (from ${source}) does not exist in ${known.files.join(' or ')}; ${
     known.names.length > 0 ? `the profiles there: ${known.names.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}` : 'they hold no profiles'
   }`;
   const create = `create it: aws configure sso --profile ${profile}`;
-  const pick = known.names.length === 0 ? '' : source === '--profile' ? 'Pass one of them, or ' : 'Set AWS_PROFILE to one of them (or pass --profile), or ';
+  const pick =
+    known.names.length === 0
+      ? ''
+      : source === '--profile'
+        ? 'Pass one of them, or '
+        : source === 'AWS_PROFILE'
+          ? 'Set AWS_PROFILE to one of them (or pass --profile), or '
+          : `Fix the ${source} (or pass --profile), or `;
   const next = pick === '' ? `${create.charAt(0).toUpperCase()}${create.slice(1)}` : `${pick}${create}`;
   throw source === '--profile' ? new UsageError(message, next) : new CliError(message, next);
 }

@@ -52,10 +52,22 @@ const MAX_WINDOW_MS = 24 * 3_600_000;
 
 /** A duration such as `90s`, `30m` or `1h`, from one minute to 24 hours. */
 export function windowOption(name: string, value: string): number {
+  return durationOption(name, value, MIN_WINDOW_MS, MAX_WINDOW_MS);
+}
+
+/** A duration written like `90s`, `30m` or `1h`, within [minMs, maxMs]. */
+export function durationOption(name: string, value: string, minMs: number, maxMs: number): number {
   const match = /^(\d{1,5})([smh])$/.exec(value);
   const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : NaN;
-  if (!match || ms < MIN_WINDOW_MS || ms > MAX_WINDOW_MS) {
-    throw new UsageError(`--${name} must be a duration from 1m to 24h written like 90s, 30m or 1h, got ${JSON.stringify(value)}`);
+  if (!match || ms < minMs || ms > maxMs) {
+    throw new UsageError(`--${name} must be a duration from ${durationText(minMs)} to ${durationText(maxMs)} written like 90s, 30m or 1h, got ${JSON.stringify(value)}`);
   }
   return ms;
+}
+
+/** `1m`, `24h`, `10s`: the largest whole unit. */
+function durationText(ms: number): string {
+  if (ms % UNIT_MS.h === 0) return `${ms / UNIT_MS.h}h`;
+  if (ms % UNIT_MS.m === 0) return `${ms / UNIT_MS.m}m`;
+  return `${ms / UNIT_MS.s}s`;
 }

@@ -18,6 +18,8 @@ export interface DeployedParameters {
 export interface ServiceStackState {
   readonly environment: EnvironmentName;
   readonly name: string;
+  /** The stack's ARN: it names the partition, region and account the CLI really reads. */
+  readonly stackId?: string;
   readonly status: string;
   readonly parameters: DeployedParameters;
   /** Every parameter the stack has, as deployed (for UsePreviousValue). */
@@ -74,6 +76,7 @@ function toState(environment: EnvironmentName, stack: Stack): ServiceStackState 
   return {
     environment,
     name,
+    ...(stack.StackId ? { stackId: stack.StackId } : {}),
     status: stack.StackStatus ?? 'UNKNOWN',
     parameters: {
       canaryTraffic: Number(parameters.get(PARAMETER_NAMES.canaryTraffic) ?? '0'),

@@ -1,7 +1,11 @@
 /**
- * One deploy of the Service stack with the CDK toolkit, passing only the parameters that change
- * (`cdk deploy` keeps the previous value of the others, DESIGN.md D1), then a read-back of what
- * CloudFormation applied and the info events. Used by `deploy` and `promote`.
+ * One change of the Service stack's deploy-time parameters, then a read-back of what
+ * CloudFormation applied and the info events. Used by `deploy`, `promote` and `undo`.
+ *
+ * The change goes through stack-update.ts (UpdateStack with the deployed template), so a stale
+ * or modified clone cannot redeploy its own template. Only `deploy --template`, after the
+ * operator approved the differences by the local template's digest, hands the reviewed assembly
+ * to the CDK toolkit (template-check.ts).
  */
 import { INFO_EVENTS } from '../shared/metrics-contract';
 import { PARAMETER_NAMES, serviceStackSelector } from '../shared/stack-contract';
@@ -11,7 +15,10 @@ import { CliError, Interrupted } from './errors';
 import { sendInfoEvents, type InfoEvent } from './info-events';
 import { readLatch, readWeights } from './live-state';
 import { formatDuration } from './output';
+import { recordRelease, type Recorded } from './release-records';
+import type { ReleaseRecord } from '../shared/release-history';
 import { describeServiceStack, type DeployedParameters, type ServiceStackState } from './service-stack';
+import { updateStackParameters } from './stack-update';
 
 export interface ParameterChange {
   readonly key: keyof DeployedParameters;
@@ -39,37 +46,51 @@ function describeChanges(changes: readonly ParameterChange[]): string {
   return changes.map((c) => `${c.parameter} ${c.from} -> ${c.to}`).join(', ');
 }
 
-/**
- * Runs as a change that must finish: CloudFormation cannot stop an update half-way, so Ctrl-C
- * keeps waiting for it (the toolkit says so; a second Ctrl-C stops watching) and the read-back
- * and the info events still happen.
- */
-export function deployStage(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[]): Promise<StageDeployResult> {
-  if (ctx.signal.aborted) return Promise.reject(new Interrupted());
-  return ctx.interrupts.mustFinish(`the deploy of ${before.name}`, () => deployAndReadBack(ctx, before, changes), { quiet: true });
+/** A local template the operator reviewed and approved (deploy --template --approve-template). */
+export interface ApprovedTemplate {
+  readonly assemblyDir: string;
+  readonly digest: string;
 }
 
-async function deployAndReadBack(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[]): Promise<StageDeployResult> {
-  const selector = serviceStackSelector(ctx.environment);
-  const started = ctx.clock.now();
-  ctx.report.say(`Deploying ${selector} with the CDK toolkit: ${describeChanges(changes)}; every other parameter keeps its deployed value.`);
-  const exitCode = await ctx.toolkit.deploy(
-    { selector, stackName: before.name, parameters: Object.fromEntries(changes.map((c) => [c.parameter, c.to])) },
-    // The operator's own Ctrl-C: the toolkit tells them what it means for a deploy in flight.
-    ctx.interrupts.requested,
+/** What the release history says about this change, however it ends. */
+export interface StageRecords {
+  done(result: StageDeployResult): ReleaseRecord;
+  /** A failure with a known end (CloudFormation rolled back, weights wrong); not Ctrl-C. */
+  failed(error: CliError): ReleaseRecord;
+}
+
+export interface RecordedStageDeploy extends StageDeployResult {
+  readonly history: Recorded;
+}
+
+/**
+ * Runs as a change that must finish: CloudFormation cannot stop an update half-way, so Ctrl-C
+ * waits for it (and says so), and the read-back, the info events and the release history record
+ * still happen before the command stops.
+ */
+export function deployStage(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[], records: StageRecords, template?: ApprovedTemplate): Promise<RecordedStageDeploy> {
+  if (ctx.signal.aborted) return Promise.reject(new Interrupted());
+  // The toolkit announces a Ctrl-C itself; the UpdateStack path is announced by the interrupts.
+  return ctx.interrupts.mustFinish(
+    `the update of ${before.name}`,
+    async () => {
+      let result: StageDeployResult;
+      try {
+        result = await deployAndReadBack(ctx, before, changes, template);
+      } catch (error) {
+        // A failed change is history too: which image did not make it, and why.
+        if (error instanceof CliError) await recordRelease(ctx, records.failed(error));
+        throw error;
+      }
+      return { ...result, history: await recordRelease(ctx, records.done(result)) };
+    },
+    { quiet: template !== undefined },
   );
-  const after = await describeServiceStack(ctx);
-  if (/_IN_PROGRESS$/.test(after.status)) {
-    // The toolkit stopped watching (Ctrl-C twice); CloudFormation goes on by itself.
-    throw new Interrupted(`CloudFormation is still applying the change to ${after.name} (${after.status}); it completes or rolls back as a whole. Follow it with npx mcp-rollout status --environment ${ctx.environment}.`);
-  }
-  if (exitCode !== 0) {
-    const rolledBack = /ROLLBACK_COMPLETE$/.test(after.status);
-    throw new CliError(
-      `cdk deploy of ${selector} failed (exit ${exitCode}); the stack is ${after.status}${rolledBack ? ': CloudFormation rolled the whole change back, nothing changed' : ''}`,
-      `Read the toolkit output above (or the stack's events in the CloudFormation console), fix the cause, then run the same command again.`,
-    );
-  }
+}
+
+async function deployAndReadBack(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[], template: ApprovedTemplate | undefined): Promise<StageDeployResult> {
+  const started = ctx.clock.now();
+  const after = template ? await deployTemplate(ctx, before, changes, template) : await deployParameters(ctx, before, changes);
 
   const notApplied = changes.filter((c) => String(after.parameters[c.key]) !== c.to);
   if (notApplied.length > 0) {
@@ -112,4 +133,36 @@ async function deployAndReadBack(ctx: CommandContext, before: ServiceStackState,
   });
   const eventsSent = await sendInfoEvents(ctx, events);
   return { stack: after, weights, durationMs, eventsSent };
+}
+
+/** The everyday path: the deployed template, only the parameters change. */
+async function deployParameters(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[]): Promise<ServiceStackState> {
+  ctx.report.say(`Updating ${before.name} with its deployed template: ${describeChanges(changes)}; every other parameter keeps its deployed value.`);
+  return updateStackParameters(ctx, before, changes, `updating ${before.name}`);
+}
+
+/** `deploy --template`: the reviewed assembly, with the CDK toolkit (it publishes the assets). */
+async function deployTemplate(ctx: CommandContext, before: ServiceStackState, changes: readonly ParameterChange[], template: ApprovedTemplate): Promise<ServiceStackState> {
+  const selector = serviceStackSelector(ctx.environment);
+  ctx.report.say(
+    `Deploying the approved local template (digest ${template.digest}) of ${selector} with the CDK toolkit${changes.length > 0 ? `: ${describeChanges(changes)}` : ''}; every other parameter keeps its deployed value.`,
+  );
+  const exitCode = await ctx.toolkit.deploy(
+    { selector, stackName: before.name, parameters: Object.fromEntries(changes.map((c) => [c.parameter, c.to])), assemblyDir: template.assemblyDir },
+    // The operator's own Ctrl-C: the toolkit tells them what it means for a deploy in flight.
+    ctx.interrupts.requested,
+  );
+  const after = await describeServiceStack(ctx);
+  if (/_IN_PROGRESS$/.test(after.status)) {
+    // The toolkit stopped watching (Ctrl-C twice); CloudFormation goes on by itself.
+    throw new Interrupted(`CloudFormation is still applying the change to ${after.name} (${after.status}); it completes or rolls back as a whole. Follow it with npx mcp-rollout status --environment ${ctx.environment} --watch.`);
+  }
+  if (exitCode !== 0) {
+    const rolledBack = /ROLLBACK_COMPLETE$/.test(after.status);
+    throw new CliError(
+      `cdk deploy of ${selector} failed (exit ${exitCode}); the stack is ${after.status}${rolledBack ? ': CloudFormation rolled the whole change back, nothing changed' : ''}`,
+      `Read the toolkit output above (or the stack's events in the CloudFormation console), fix the cause, then run the same command again.`,
+    );
+  }
+  return after;
 }

@@ -1,6 +1,7 @@
 /** The real clock and terminal for `bin/mcp-rollout.ts` (the AWS clients are in aws-clients.ts). */
 import type { Clock, Terminal } from './context';
 import { Interrupted } from './errors';
+import { colorsWanted } from './output';
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -39,6 +40,8 @@ export const processTerminal: Terminal = {
   stdout: (line) => write(process.stdout, `${line}\n`),
   stderr: (text) => write(process.stderr, text),
   interactive: process.stderr.isTTY === true,
+  stdoutInteractive: process.stdout.isTTY === true,
+  colors: colorsWanted(process.env, process.stdout),
   get stdoutColumns() {
     return process.stdout.isTTY ? process.stdout.columns : undefined;
   },

@@ -62,11 +62,11 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   {
     control: 'CT.LAMBDA.PR.3',
     reason:
-      'A VPC for the rollback function and for CDK\'s default-security-group provider: both call AWS APIs only, and a VPC would put NAT gateways or interface endpoints on the rollback path, failure modes a rollback must not have (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html: a function in a VPC reaches AWS APIs only through NAT or endpoints).',
+      'A VPC for the rollback function and for CDK\'s providers (the default security group\'s, and the State stack\'s create-only latch): they call AWS APIs only, and a VPC would put NAT gateways or interface endpoints on the rollback path, failure modes a rollback must not have (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html: a function in a VPC reaches AWS APIs only through NAT or endpoints).',
     resources: (stage) => {
       const stack = stage.serviceStack;
       const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-      return [stack.rollback.function, ...(provider ? [provider] : [])];
+      return [stack.rollback.function, ...(provider ? [provider] : []), stage.stateStack.latchProvider];
     },
   },
   {
@@ -76,7 +76,7 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
     resources: (stage) =>
       stage.config.logRetentionDays >= ONE_YEAR_DAYS
         ? []
-        : stage.serviceStack.node.findAll().filter((c) => c instanceof logs.LogGroup),
+        : [stage.serviceStack, stage.stateStack].flatMap((stack) => stack.node.findAll().filter((c) => c instanceof logs.LogGroup)),
   },
   {
     control: 'CT.ELASTICLOADBALANCING.PR.5',

@@ -310,6 +310,13 @@ const environmentSchema = z.strictObject({
   account: matching(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
   /** AWS region; unset means environment-agnostic. */
   region: matching(AWS_REGION_PATTERN, 'an AWS region like "eu-west-1"').optional(),
+  /**
+   * The named AWS profile (shared config file) on-call uses for this environment. The operator
+   * CLI uses it unless --profile names another, so an AWS_PROFILE left over from other work
+   * cannot point a production command at another account; docs/RUNBOOK.md shows it.
+   * @default - none: --profile, AWS_PROFILE or the default profile
+   */
+  profile: matching(/^[A-Za-z0-9_.+@=,-]{1,64}$/, 'an AWS profile name (letters, digits and _ . + @ = , -; 1 to 64 characters)').optional(),
   network: networkSchema,
   tls: tlsSchema,
   container: containerSchema,

@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { SLOT_NAMES, type EnvironmentName } from '../shared/environment-names';
+import { kpiFormulaText } from '../shared/kpi-formulas';
 import {
   ALARM_SCOPES,
   ALARM_WINDOWS,
@@ -86,7 +87,7 @@ export class KpiAlarms extends Construct {
         : `${def.title} of ${scope} ${below ? 'below' : 'above'} ${threshold}${unit} in ${window.datapointsToAlarm} of ${window.evaluationPeriods} ${window.periodSeconds / 60}-minute periods`;
     return this.alarm(`${pascal(scope)}${pascal(def.slug)}${pascal(severity)}`, {
       alarmName: alarmName(this.props.environmentName, scope, def.slug, severity),
-      alarmDescription: `[${severity}] ${what}. Definition: ${def.definition}. Check: npx mcp-rollout status --environment ${this.props.environmentName}`,
+      alarmDescription: `[${severity}] ${what}. Definition: ${kpiFormulaText(kpi)}. Check: npx mcp-rollout status --environment ${this.props.environmentName}`,
       metric: this.props.metrics.kpi(kpi, scope, period),
       threshold,
       comparisonOperator: below

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import { Construct } from 'constructs';
 import { SLOT_NAMES, type EnvironmentName, type SlotName } from '../shared/environment-names';
+import { kpiFormulaText } from '../shared/kpi-formulas';
 import {
   APP_METRICS,
   DIMENSIONS,
@@ -105,7 +106,7 @@ function kpiGraph(kpi: KpiId, props: RolloutDashboardsProps, period: Duration): 
   annotations.push(line('critical', t.critical, LEVEL_COLORS.critical));
   if (t.trigger) annotations.push(line(`rollback (${t.trigger.minutes} min)`, t.trigger.threshold, LEVEL_COLORS.trigger));
   return new cloudwatch.GraphWidget({
-    title: `${def.title} (${def.definition})`,
+    title: `${def.title} (${kpiFormulaText(kpi)})`,
     width: 8,
     left: SCOPES.map((scope) => props.metrics.kpi(kpi, scope, period).with({ color: COLORS[scope] })),
     leftAnnotations: annotations,

@@ -108,45 +108,39 @@ export interface KpiDefinition {
   readonly unit: KpiUnit;
   /** Whether a bigger value is healthier (success rates) or worse (latency, errors). */
   readonly higherIsBetter: boolean;
-  /** How it is computed, for people. */
-  readonly definition: string;
 }
 
+/** What each KPI is; its math lives in kpi-formulas.ts. */
 export const KPIS: Readonly<Record<KpiId, KpiDefinition>> = {
   llmSuccessRate: {
     slug: 'llm-success-rate',
     title: 'LLM success rate',
     unit: 'percent',
     higherIsBetter: true,
-    definition: '100 x ToolCallSuccesses / ToolCalls',
   },
   responseTimeP95: {
     slug: 'response-time-p95',
     title: 'Response time p95',
     unit: 'milliseconds',
     higherIsBetter: false,
-    definition: '1000 x ALB TargetResponseTime p95 (seconds)',
   },
   errorRate: {
     slug: 'error-rate',
     title: 'Error rate',
     unit: 'percent',
     higherIsBetter: false,
-    definition: '100 x (ToolCallErrors + HTTP 5xx) / RequestCount',
   },
   enumValidationSuccess: {
     slug: 'enum-validation-success',
     title: 'enumDescription validation success',
     unit: 'percent',
     higherIsBetter: true,
-    definition: '100 x (EnumValidations - EnumValidationFailures) / EnumValidations',
   },
   availability: {
     slug: 'availability',
     title: 'Availability',
     unit: 'percent',
     higherIsBetter: true,
-    definition: '100 x (RequestCount - HTTP 5xx - connection errors) / RequestCount',
   },
 };
 

@@ -64,6 +64,14 @@ export function latchParameterName(environment: EnvironmentName): string {
   return parameterName(environment, 'rollback-latch');
 }
 
+/**
+ * The SSM parameter whose version history is the release history (lib/shared/release-history.ts):
+ * every deploy, promotion, undo, gate, rollback, resume and rollout writes one version.
+ */
+export function releaseHistoryParameterName(environment: EnvironmentName): string {
+  return parameterName(environment, 'release-history');
+}
+
 // ---------------------------------------------------------------------------------------------
 // Alarms: `mcp-rollout-<env>-<scope>-<kpi>-<severity>`
 

@@ -53,3 +53,8 @@ export function serviceStackName(environment: EnvironmentName): string {
 export function serviceStackSelector(environment: EnvironmentName): string {
   return `${STAGE_IDS[environment]}/Service`;
 }
+
+/** The `cdk deploy` selector of the environment's State stack (the latch and the release history). */
+export function stateStackSelector(environment: EnvironmentName): string {
+  return `${STAGE_IDS[environment]}/State`;
+}

@@ -12,7 +12,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CliCommand } from '../../lib/cli/command';
-import type { ClientOptions, Clock, Toolkit, ToolkitDeployRequest } from '../../lib/cli/context';
+import type { ClientOptions, Clock, SynthesizedStack, Toolkit, ToolkitDeployRequest, ToolkitSynthRequest } from '../../lib/cli/context';
 import { Interrupted } from '../../lib/cli/errors';
 import { runCli } from '../../lib/cli/main';
 import { buildFlagDocument, DEFAULT_FLAG_VALUES, rolledBackDocument, serializeFlagDocument } from '../../lib/shared/feature-flags';
@@ -161,16 +161,23 @@ export class FakeClock implements Clock {
 
 export class FakeToolkit implements Toolkit {
   readonly calls: ToolkitDeployRequest[] = [];
+  readonly synths: ToolkitSynthRequest[] = [];
+  /** The template `synth` returns: the operator's clone. */
+  localTemplate: Record<string, unknown> = {};
   constructor(
     private readonly exitCode = 0,
     /** Runs while "deploying": the fixture for what CloudFormation did. */
-    private readonly during?: () => void,
+    private readonly during?: (request: ToolkitDeployRequest) => void,
     private readonly clock?: FakeClock,
     private readonly tookMs = 0,
   ) {}
+  async synth(request: ToolkitSynthRequest): Promise<SynthesizedStack> {
+    this.synths.push(request);
+    return { template: this.localTemplate, assemblyDir: '/tmp/mcp-rollout-synth-test' };
+  }
   async deploy(request: ToolkitDeployRequest): Promise<number> {
     this.calls.push(request);
-    this.during?.();
+    this.during?.(request);
     if (this.clock) this.clock.current += this.tookMs;
     return this.exitCode;
   }
@@ -187,6 +194,10 @@ export interface RunOptions {
   readonly clock?: FakeClock;
   readonly controller?: AbortController;
   readonly interactive?: boolean;
+  /** Standard output is a terminal (status --watch clears the screen). */
+  readonly stdoutInteractive?: boolean;
+  /** Standard output shows colors. */
+  readonly colors?: boolean;
   /** The command registry (default: the CLI's). */
   readonly commands?: readonly CliCommand[];
   /** The terminal's width, for stdout and stderr alike (default: unknown). */
@@ -224,6 +235,8 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
       stdout: (line) => out.push(line),
       stderr: (text) => (err += text),
       interactive: options.interactive ?? false,
+      stdoutInteractive: options.stdoutInteractive ?? false,
+      colors: options.colors ?? false,
       ...(options.columns ? { stdoutColumns: options.columns, stderrColumns: options.columns } : {}),
     },
     clock: options.clock ?? new FakeClock(),

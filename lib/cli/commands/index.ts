@@ -9,18 +9,22 @@ import { deployCommand } from './deploy';
 import { drillCommand } from './drill';
 import { flagsCommand } from './flags';
 import { gateCommand } from './gate';
+import { historyCommand } from './history';
 import { promoteCommand } from './promote';
 import { resumeCommand } from './resume';
 import { rollbackCommand } from './rollback';
 import { statusCommand } from './status';
+import { undoCommand } from './undo';
 
 export const COMMANDS: readonly CliCommand[] = [
   deployCommand,
   gateCommand,
   promoteCommand,
+  undoCommand,
   rollbackCommand,
   resumeCommand,
   statusCommand,
+  historyCommand,
   flagsCommand,
   drillCommand,
   checkEmfCommand,

@@ -1,6 +1,6 @@
 /**
  * `promote`: the canary's image becomes stable's and the canary's traffic returns to 0, in one
- * deploy. The order is CloudFormation's: the traffic rule DependsOn both services, so the stable
+ * parameters-only stack update (stack-update.ts). The order is CloudFormation's: the traffic rule DependsOn both services, so the stable
  * service rolls to the new image and is steady before any weight moves; if its tasks never get
  * healthy, the circuit breaker fails the deploy and the whole change rolls back.
  */
@@ -10,6 +10,7 @@ import { EXIT_CODES, Refusal } from '../errors';
 import { describeLatch } from '../latch-text';
 import { readFiringPagingAlarms, readLatch } from '../live-state';
 import type { CommandResult } from '../output';
+import { recordBase } from '../release-records';
 import { assertStackIdle, describeServiceStack } from '../service-stack';
 import { deployStage, parameterChanges } from '../stage-deploy';
 
@@ -58,20 +59,39 @@ export async function promote(ctx: CommandContext): Promise<CommandResult> {
       ? `Stable already runs ${canaryImageTag}; returning the canary's traffic to 0.`
       : `Promoting ${canaryImageTag} to stable: the stable service rolls to it and must be steady before the weights move to stable 100 / canary 0.`,
   );
-  const result = await deployStage(ctx, stack, changes);
+  const result = await deployStage(ctx, stack, changes, {
+    done: (r) => ({
+      kind: 'promote',
+      ...recordBase(ctx),
+      outcome: 'done',
+      images: { stable: r.stack.parameters.stableImageTag, canary: r.stack.parameters.canaryImageTag },
+      previousStableImage: stableImageTag,
+      weights: r.weights,
+    }),
+    failed: (error) => ({
+      kind: 'promote',
+      ...recordBase(ctx),
+      outcome: 'failed',
+      images: { stable: stableImageTag, canary: canaryImageTag },
+      previousStableImage: stableImageTag,
+      detail: `promoting ${canaryImageTag}: ${error.message}`,
+    }),
+  });
   return {
     exitCode: EXIT_CODES.ok,
     summary: [
       `${ctx.environment}: stable runs ${result.stack.parameters.stableImageTag} and gets ${result.weights.stable} %; the canary gets ${result.weights.canary} %.`,
-      `Next: npx mcp-rollout status --environment ${ctx.environment}`,
+      `Next: npx mcp-rollout status --environment ${ctx.environment}${stableImageTag === canaryImageTag ? '' : `; if the release regresses later, npx mcp-rollout undo --environment ${ctx.environment} puts ${stableImageTag} back on stable`}`,
     ],
     data: {
       changed: true,
       changes,
       images: { stable: result.stack.parameters.stableImageTag, canary: result.stack.parameters.canaryImageTag },
       weights: result.weights,
+      previousStableImage: stableImageTag,
       durationMs: result.durationMs,
       eventsSent: result.eventsSent,
+      history: result.history,
     },
   };
 }

@@ -20,6 +20,7 @@ import { CliError, EXIT_CODES, explainAwsError, Interrupted, Refusal } from '../
 import { describeLatch } from '../latch-text';
 import { aws, describeDeployment, readFiringPagingAlarms, readFlags, readLatch } from '../live-state';
 import type { CommandResult } from '../output';
+import { recordBase, recordRelease } from '../release-records';
 import { assertStackIdle, describeServiceStack, waitForStack } from '../service-stack';
 
 export const resumeCommand: EnvironmentCommand = {
@@ -127,12 +128,18 @@ export async function resume(ctx: CommandContext, options: Readonly<Record<strin
   if (now.latched) {
     throw new CliError(`the latch still reads ${describeLatch(now)} after it was cleared`, `Another rollback may have happened meanwhile: run npx mcp-rollout status --environment ${ctx.environment}.`);
   }
+  const history = await recordRelease(ctx, {
+    kind: 'resume',
+    ...recordBase(ctx),
+    rollback: { by: latch.record?.requestedBy ?? 'unknown (a latch value this tool did not write)', reason: latch.record?.reason ?? latch.raw },
+    images: { stable: stack.parameters.stableImageTag, canary: stack.parameters.canaryImageTag },
+  });
   return {
     exitCode: EXIT_CODES.ok,
     summary: [
       `Resumed ${ctx.environment}: latch clear, canary at 0 %. The rollback flags stay off until the next deploy restores the configured values (gradual strategy: ${ctx.config.flags.gradual.deploymentMinutes} min, then a ${ctx.config.flags.gradual.bakeMinutes}-minute bake).`,
       `Next: npx mcp-rollout deploy --environment ${ctx.environment} --traffic 10 --canary-image <fixed tag>`,
     ],
-    data: { confirmed: true, changed: true, pinnedTraffic: pinned, latch: 'clear', previousLatch: latch },
+    data: { confirmed: true, changed: true, pinnedTraffic: pinned, latch: 'clear', previousLatch: latch, history },
   };
 }

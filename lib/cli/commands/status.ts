@@ -4,31 +4,49 @@
  * the stack and latch, drift from the latched state (weights, or a rollback flag on while rolled
  * back), or a slot that gets traffic without a healthy target. An AWS error is 1, as for every
  * command, so a monitor tells the two apart.
+ *
+ * `--watch` redraws the view every 10 s until Ctrl-C or `--timeout`, and ends with the exit code
+ * of its last view. States are colored on a terminal (ALARM red, OK green), never in a log, a
+ * pipe or with NO_COLOR set; the view ends with links to the dashboards and console pages.
  */
 import { flagValuesOf, FLAG_NAMES } from '../../shared/feature-flags';
 import { SLOT_NAMES } from '../../shared/environment-names';
 import { trafficWeights } from '../../shared/traffic-weights';
 import type { EnvironmentCommand } from '../command';
+import { consoleLinks, type ConsoleLink } from '../console-links';
 import type { CommandContext } from '../context';
-import { EXIT_CODES } from '../errors';
+import { CliError, EXIT_CODES, Interrupted, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
 import { describeDeployment, isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
-import { table, type CommandResult } from '../output';
-import { describeServiceStack } from '../service-stack';
+import { durationOption, stringOption } from '../option-values';
+import { formatDuration, table, type CommandResult, type Style } from '../output';
+import { describeServiceStack, type ServiceStackState } from '../service-stack';
 
 export const statusCommand: EnvironmentCommand = {
   name: 'status',
   scope: 'environment',
-  usage: 'status --environment <name>',
-  summary: 'live weights, latch, flags, alarms, target health and the last rollback; exit 4 when something needs attention, 1 on an AWS error',
-  options: {},
-  run: (ctx) => status(ctx),
+  usage: 'status --environment <name> [--watch [--timeout <duration>]]',
+  summary: 'live weights, latch, flags, alarms, target health, the last rollback and console links; exit 4 when something needs attention, 1 on an AWS error',
+  options: {
+    watch: { type: 'boolean', help: 'redraw every 10 s until Ctrl-C (or --timeout); exits with the last view\'s code' },
+    timeout: { type: 'string', value: '<duration>', help: 'with --watch: stop after this long, e.g. 30m (10s to 24h)' },
+  },
+  run: (ctx, { options }) => (options.watch === true ? watchStatus(ctx, options) : status(ctx, options)),
 };
 
 /** Alarm states, most urgent first. */
 const ALARM_STATES = ['ALARM', 'INSUFFICIENT_DATA', 'OK'] as const;
 
-export async function status(ctx: CommandContext): Promise<CommandResult> {
+/** Seconds between two views of `--watch`. */
+export const WATCH_INTERVAL_MS = 10_000;
+const MIN_WATCH_TIMEOUT_MS = 10_000;
+const MAX_WATCH_TIMEOUT_MS = 24 * 3_600_000;
+
+/** The colors of alarm states: what needs a person is red, what is fine is green. */
+const STATE_STYLE: Readonly<Record<string, Style>> = { ALARM: 'red', INSUFFICIENT_DATA: 'yellow', OK: 'green' };
+
+export async function status(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>> = {}): Promise<CommandResult> {
+  if (stringOption(options, 'timeout') !== undefined) throw new UsageError('--timeout goes with --watch: status --watch --timeout 30m');
   const stack = await describeServiceStack(ctx);
   const [weights, latch, flags, alarms, health, services, lastRollback] = await Promise.all([
     readWeights(ctx, stack),
@@ -73,9 +91,11 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
   const alarmCounts = ALARM_STATES.map((state) => [state, alarms.filter((a) => a.state === state).length] as const).filter(([, n]) => n > 0);
   const notOk = alarms.filter((a) => a.state !== 'OK');
 
+  const paint = (style: Style | readonly Style[], text: string) => ctx.report.paint(style, text);
+  const links = await linksOf(ctx, stack);
   const summary = [
     `${ctx.environment}: ${stack.name} ${stack.status}, CanaryTraffic ${stack.parameters.canaryTraffic}, images stable ${stack.parameters.stableImageTag} / canary ${stack.parameters.canaryImageTag}`,
-    `latch: ${describeLatch(latch)}`,
+    `latch: ${latch.latched ? paint(['yellow', 'bold'], describeLatch(latch)) : paint('green', describeLatch(latch))}`,
     '',
     ...table([
       ['slot', 'weight', 'targets healthy', 'tasks running/desired', 'ECS rollout'],
@@ -93,8 +113,8 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
       `  ${name.padEnd(28)} ${(values ? (values[name] ? 'on' : 'off') : 'unknown').padEnd(4)} ${ctx.config.flags.rollbackFlags.includes(name) ? '(rollback flag)' : ''}`.trimEnd(),
     ),
     '',
-    `alarms: ${alarmCounts.map(([state, n]) => `${n} ${state}`).join(', ') || 'none found'}`,
-    ...notOk.map((a) => `  ${a.state.padEnd(17)} ${a.name}`),
+    `alarms: ${alarmCounts.map(([state, n]) => `${n} ${paint(STATE_STYLE[state] ?? 'bold', state)}`).join(', ') || 'none found'}`,
+    ...notOk.map((a) => `  ${paint(STATE_STYLE[a.state] ?? 'bold', a.state.padEnd(17))} ${a.name}`),
     '',
     `last rollback: ${
       lastRollback
@@ -102,7 +122,10 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
         : 'none in the latch history'
     }`,
     '',
-    ...(attention.length > 0 ? ['NEEDS ATTENTION:', ...attention.map((a) => `  - ${a}`)] : ['healthy: nothing needs attention']),
+    'links:',
+    ...table(links.map((l) => [`  ${l.name}`, l.url])),
+    '',
+    ...(attention.length > 0 ? [paint(['red', 'bold'], 'NEEDS ATTENTION:'), ...attention.map((a) => `  - ${a}`)] : [paint('green', 'healthy: nothing needs attention')]),
   ];
   return {
     exitCode: attention.length > 0 ? EXIT_CODES.needsAttention : EXIT_CODES.ok,
@@ -121,7 +144,76 @@ export async function status(ctx: CommandContext): Promise<CommandResult> {
       targets: health,
       services,
       lastRollback: lastRollback ?? null,
+      links,
       attention,
     },
+  };
+}
+
+/** The console links, in the region the stack's ARN names (or the client's, for an older answer without one). */
+async function linksOf(ctx: CommandContext, stack: ServiceStackState): Promise<ConsoleLink[]> {
+  let region: string | undefined;
+  if (!stack.stackId) {
+    try {
+      region = await ctx.clients.cloudformation.config.region();
+    } catch {
+      region = ctx.config.region;
+    }
+  }
+  return consoleLinks(ctx.environment, stack, region);
+}
+
+/**
+ * `status --watch`: a view every 10 s. A failed refresh (a throttle, a network blip) is shown in
+ * place of the view and the watch goes on: during an incident the screen must not die. Ctrl-C or
+ * the timeout ends it with the exit code of the last view.
+ */
+export async function watchStatus(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
+  if (ctx.report.json) {
+    throw new UsageError('--watch redraws a view for a person and does not combine with --json; a monitor runs status --json on its own schedule and reads the exit code');
+  }
+  const timeoutText = stringOption(options, 'timeout');
+  const timeoutMs = timeoutText === undefined ? undefined : durationOption('timeout', timeoutText, MIN_WATCH_TIMEOUT_MS, MAX_WATCH_TIMEOUT_MS);
+  const started = ctx.clock.now();
+  let last: CommandResult | undefined;
+  let lastError: CliError | undefined;
+  let views = 0;
+  let endedBy: 'timeout' | 'ctrl-c' = 'ctrl-c';
+  for (;;) {
+    let lines: readonly string[];
+    try {
+      last = await status(ctx);
+      lastError = undefined;
+      lines = last.summary;
+    } catch (error) {
+      if (error instanceof Interrupted || ctx.signal.aborted) break;
+      if (!(error instanceof CliError)) throw error;
+      lastError = error;
+      lines = [ctx.report.paint(['red', 'bold'], `refresh failed: ${error.message}`), `next: ${error.next}`, `(trying again in ${formatDuration(WATCH_INTERVAL_MS)})`];
+    }
+    views += 1;
+    const now = ctx.clock.now();
+    ctx.report.frame([
+      `${ctx.environment} at ${new Date(now).toISOString()}: every ${formatDuration(WATCH_INTERVAL_MS)} until Ctrl-C${timeoutMs === undefined ? '' : ` or ${formatDuration(timeoutMs)} (${formatDuration(Math.max(0, started + timeoutMs - now))} left)`}`,
+      '',
+      ...lines,
+    ]);
+    const left = timeoutMs === undefined ? WATCH_INTERVAL_MS : started + timeoutMs - now;
+    if (left <= 0) {
+      endedBy = 'timeout';
+      break;
+    }
+    try {
+      await ctx.clock.sleep(Math.min(WATCH_INTERVAL_MS, left), ctx.signal);
+    } catch (error) {
+      if (error instanceof Interrupted) break;
+      throw error;
+    }
+  }
+  const exitCode = lastError ? lastError.exitCode : (last?.exitCode ?? EXIT_CODES.failed);
+  return {
+    exitCode,
+    summary: [`Stopped watching ${ctx.environment} after ${views} view(s) in ${formatDuration(ctx.clock.now() - started)} (${endedBy === 'timeout' ? `--timeout ${timeoutText}` : 'Ctrl-C'}); exit code ${exitCode} is the last view's.`],
+    data: { ...(last?.data ?? {}), watch: { views, endedBy, ...(lastError ? { lastError: lastError.message } : {}) } },
   };
 }

@@ -3,6 +3,17 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { SLOT_NAMES, type EnvironmentName, type SlotName } from '../../shared/environment-names';
 import {
+  COUNT_SOURCES,
+  KPI_FORMULAS,
+  kpiExpression,
+  minimumSamples,
+  scopeKind,
+  type AlbCountMetric,
+  type CountName,
+  type CountSource,
+  type CountTerm,
+} from '../../shared/kpi-formulas';
+import {
   APP_METRICS,
   DIMENSIONS,
   KPIS,
@@ -45,53 +56,30 @@ export class KpiMetrics {
     });
   }
 
-  /** The KPI as the alarms see it, in its contract unit (percent or milliseconds). */
+  /**
+   * The KPI as the alarms see it, in its contract unit (percent or milliseconds): the formula of
+   * lib/shared/kpi-formulas.ts rendered as metric math over this scope's metrics.
+   */
   kpi(id: KpiId, scope: KpiScope, period: Duration): cloudwatch.MathExpression {
-    const n = this.minimumSamples(period);
-    const label = `${KPIS[id].title} (${scope})`;
+    const formula = KPI_FORMULAS[id];
     // Ids carry the scope: a graph draws stable, canary and service side by side, and CloudWatch
     // wants every id in a graph unique.
     const s = scope[0]!.toUpperCase() + scope.slice(1);
-    const ids = (...names: string[]) => names.map((name) => `${name}${s}`);
-    switch (id) {
-      case 'llmSuccessRate': {
-        const [calls, ok] = ids('calls', 'ok') as [string, string];
-        return expression(label, period, `IF(${calls} >= ${n}, 100 * MIN([${ok}, ${calls}]) / ${calls}, 100)`, {
-          [calls]: this.appCount(calls, APP_METRICS.toolCalls, scope, period),
-          [ok]: this.appCount(ok, APP_METRICS.toolCallSuccesses, scope, period),
-        });
-      }
-      case 'enumValidationSuccess': {
-        const [checks, failed] = ids('checks', 'failed') as [string, string];
-        return expression(label, period, `IF(${checks} >= ${n}, 100 - 100 * MIN([${failed}, ${checks}]) / ${checks}, 100)`, {
-          [checks]: this.appCount(checks, APP_METRICS.enumValidations, scope, period),
-          [failed]: this.appCount(failed, APP_METRICS.enumValidationFailures, scope, period),
-        });
-      }
-      case 'errorRate': {
-        const [requests, errors] = ids('requests', 'errors') as [string, string];
-        const errorCounts = [...this.appCounts(APP_METRICS.toolCallErrors, scope, period), ...this.http5xx(scope, period)];
-        return expression(label, period, `IF(${requests} >= ${n}, 100 * MIN([${errors}, ${requests}]) / ${requests}, 0)`, {
-          [requests]: this.requests(scope, period),
-          [errors]: sum(errors, period, errorCounts),
-        });
-      }
-      case 'availability': {
-        const [requests, failed] = ids('requests', 'failed') as [string, string];
-        return expression(label, period, `IF(${requests} >= ${n}, 100 - 100 * MIN([${failed}, ${requests}]) / ${requests}, 100)`, {
-          [requests]: this.requests(scope, period),
-          [failed]: sum(failed, period, this.failedRequests(scope, period)),
-        });
-      }
-      case 'responseTimeP95': {
-        const [requests, p95] = ids('requests', 'p95') as [string, string];
-        // TargetResponseTime is in seconds; the contract's thresholds are milliseconds.
-        return expression(label, period, `IF(${requests} >= ${n}, 1000 * ${p95}, 0)`, {
-          [requests]: this.requests(scope, period),
-          [p95]: this.responseTime(scope, 'p95', period),
-        });
-      }
+    const using: Record<string, cloudwatch.IMetric> = {};
+    const ids: Record<string, string> = {};
+    const term = (t: CountTerm) => {
+      const termId = `${t.name}${s}`;
+      ids[t.name] = termId;
+      using[termId] = this.countTerm(termId, t.counts, scope, period);
+    };
+    term(formula.samples);
+    if (formula.kind === 'rate') term(formula.part);
+    else {
+      ids[formula.name] = `${formula.name}${s}`;
+      using[`${formula.name}${s}`] = this.responseTime(scope, formula.statistic, period);
     }
+    const text = kpiExpression(id, ids, minimumSamples(this.props.minimumSamplesPerMinute, period.toSeconds()));
+    return expression(`${KPIS[id].title} (${scope})`, period, text, using);
   }
 
   /** Requests routed to a slot's target group, or received by the load balancer, zero-filled. */
@@ -110,40 +98,43 @@ export class KpiMetrics {
       : this.props.targetGroups[scope].metrics.targetResponseTime({ statistic, period });
   }
 
-  /** Requests that failed at the HTTP layer: target 5xx, and ALB 5xx or connection errors. */
-  private failedRequests(scope: KpiScope, period: Duration): cloudwatch.IMetric[] {
-    if (scope === 'service') return this.http5xx(scope, period);
-    const tg = this.props.targetGroups[scope];
-    return [...this.http5xx(scope, period), tg.metrics.targetConnectionErrorCount({ period })];
+  /** A sum of counts over the scope, zero-filled: the requests alone keep their own expression. */
+  private countTerm(id: string, counts: readonly CountName[], scope: KpiScope, period: Duration): cloudwatch.IMetric {
+    if (counts.length === 1 && counts[0] === 'requests') return this.requests(scope, period);
+    return sum(id, period, counts.flatMap((c) => COUNT_SOURCES[c][scopeKind(scope)].flatMap((source) => this.sourceMetrics(source, scope, period))));
   }
 
-  /**
-   * HTTP 5xx: the target's own, and for the whole service also the ALB's (502/503/504 when no
-   * target answers), which has no target group dimension.
-   */
-  private http5xx(scope: KpiScope, period: Duration): cloudwatch.IMetric[] {
+  /** The metrics of one count source in a scope: an app metric of each slot, or the ALB metric. */
+  private sourceMetrics(source: CountSource, scope: KpiScope, period: Duration): cloudwatch.IMetric[] {
+    if (isAppMetric(source)) return (scope === 'service' ? SLOT_NAMES : [scope]).map((slot) => this.appMetric(source, slot, period));
     if (scope === 'service') {
       const lb = this.props.loadBalancer.metrics;
-      return [
-        lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period }),
-        lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period }),
-      ];
+      const metric: Record<AlbCountMetric, () => cloudwatch.Metric> = {
+        RequestCount: () => lb.requestCount({ period }),
+        HTTPCode_Target_5XX_Count: () => lb.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period }),
+        TargetConnectionErrorCount: () => lb.targetConnectionErrorCount({ period }),
+        HTTPCode_ELB_5XX_Count: () => lb.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period }),
+      };
+      return [metric[source]()];
     }
-    return [this.props.targetGroups[scope].metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period })];
+    const tg = this.props.targetGroups[scope].metrics;
+    const metric: Record<AlbCountMetric, (() => cloudwatch.Metric) | undefined> = {
+      RequestCount: () => tg.requestCount({ period }),
+      HTTPCode_Target_5XX_Count: () => tg.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, { period }),
+      TargetConnectionErrorCount: () => tg.targetConnectionErrorCount({ period }),
+      // The ALB's own 5xx have no TargetGroup dimension (see COUNT_SOURCES).
+      HTTPCode_ELB_5XX_Count: undefined,
+    };
+    const make = metric[source];
+    if (!make) throw new Error(`${source} has no target group dimension: it cannot count for the ${scope} slot`);
+    return [make()];
   }
+}
 
-  private appCounts(name: AppMetricName, scope: KpiScope, period: Duration): cloudwatch.IMetric[] {
-    const slots = scope === 'service' ? SLOT_NAMES : [scope];
-    return slots.map((slot) => this.appMetric(name, slot, period));
-  }
+const APP_METRIC_NAMES: ReadonlySet<string> = new Set(Object.values(APP_METRICS));
 
-  private appCount(id: string, name: AppMetricName, scope: KpiScope, period: Duration): cloudwatch.MathExpression {
-    return sum(id, period, this.appCounts(name, scope, period));
-  }
-
-  private minimumSamples(period: Duration): number {
-    return Math.max(1, Math.round((this.props.minimumSamplesPerMinute * period.toSeconds()) / 60));
-  }
+function isAppMetric(source: CountSource): source is AppMetricName {
+  return APP_METRIC_NAMES.has(source);
 }
 
 function expression(
