@@ -40,6 +40,12 @@ const descriptions = {
   performance_monitoring: { name: 'Performance monitoring', description: 'Emit per-tool latency and usage metrics.' },
 };
 
+/** The ARN of production's AppConfig environment as the template writes it, with `rest` appended. */
+function environmentArn(rest: unknown[] = []): Json {
+  const prefix = ['arn:', { Ref: 'AWS::Partition' }, ':appconfig:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':application/'];
+  return { 'Fn::Join': ['', [...prefix, { Ref: logicalIdOf(flags.application) }, '/environment/', { Ref: logicalIdOf(flags.environment) }, ...rest]] };
+}
+
 /** The exact document expected: every flag on except `off`, written out rather than built by the code under test. */
 function documentWith(overrides: Record<string, boolean>): Json {
   const values = Object.fromEntries(Object.keys(descriptions).map((k) => [k, { enabled: overrides[k] ?? true }]));
@@ -179,25 +185,7 @@ describe('AppConfig Agent sidecar', () => {
       {
         Effect: 'Allow',
         Action: ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':appconfig:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':application/',
-              { Ref: logicalIdOf(flags.application) },
-              '/environment/',
-              { Ref: logicalIdOf(flags.environment) },
-              '/configuration/',
-              { Ref: profileId },
-            ],
-          ],
-        },
+        Resource: environmentArn(['/configuration/', { Ref: profileId }]),
       },
     ]);
   });
@@ -232,23 +220,7 @@ describe('flag deployment events', () => {
     production.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 1);
     production.hasResourceProperties('AWS::AppConfig::ExtensionAssociation', {
       ExtensionIdentifier: 'AWS.AppConfig.DeploymentNotificationsToEventBridge',
-      ResourceIdentifier: {
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            { Ref: 'AWS::Partition' },
-            ':appconfig:',
-            { Ref: 'AWS::Region' },
-            ':',
-            { Ref: 'AWS::AccountId' },
-            ':application/',
-            { Ref: logicalIdOf(flags.application) },
-            '/environment/',
-            { Ref: logicalIdOf(flags.environment) },
-          ],
-        ],
-      },
+      ResourceIdentifier: environmentArn(),
     });
   });
 
