@@ -209,6 +209,12 @@ describe('the rollback function', () => {
         Action: ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter'],
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/mcp-rollout/production/rollback-latch']] },
       },
+      {
+        // The release history: read that it exists, append one version (no history read, no delete).
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':parameter/mcp-rollout/production/release-history']] },
+      },
       { Effect: 'Allow', Action: 'sns:Publish', Resource: { Ref: logicalIdOf(stack.notifications.topics.critical) } },
       { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: key },
       {
