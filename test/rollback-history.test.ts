@@ -5,7 +5,7 @@
  */
 import { performRollback } from '../lambda/rollback/rollback';
 import type { RollbackRequest } from '../lambda/rollback/events';
-import { parseRecord, RELEASE_HISTORY_EMPTY, releaseHistoryParameterName } from '../lib/shared/release-history';
+import { parseRecord, releaseHistoryParameterName } from '../lib/shared/release-history';
 import { AwsState } from './fakes/aws-state';
 import { functionDeps, seedEnvironment, type SeededEnvironment } from './fakes/environment';
 
@@ -20,9 +20,9 @@ function setup(withHistory: boolean): void {
   for (const s of Object.values(stubs)) s.reset();
   fake = new AwsState();
   fake.install(stubs);
+  // seedEnvironment creates the history with its empty value, as the State stack does.
   env = seedEnvironment(fake, { canaryTraffic: 10 });
-  // The State stack creates the history with its empty value (lib/constructs/release-history.ts).
-  if (withHistory) fake.putParameter(HISTORY, RELEASE_HISTORY_EMPTY, false);
+  if (!withHistory) fake.parameters.delete(HISTORY);
 }
 
 const records = () => (fake.parameters.get(HISTORY) ?? []).map((v) => parseRecord(v.value)).filter((r) => r.kind !== 'empty');
