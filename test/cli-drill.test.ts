@@ -4,6 +4,7 @@ import { DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-clo
 import { DescribeRulesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { sent } from './helpers/aws-mocks';
+import { testConfig } from './helpers/config';
 import { describeStacks, FakeClock, FLAGS_ON, FLAGS_ROLLED_BACK, hostedVersion, LATCHED, mocks, NOW, resetMocks, rules, runCommand } from './helpers/cli';
 
 const ALARM = 'mcp-rollout-staging-canary-llm-success-rate-trigger';
@@ -73,6 +74,14 @@ describe('drill', () => {
     );
     expect(mocks.cloudformation.calls()).toHaveLength(0);
     expect(mocks.cloudwatch.calls()).toHaveLength(0);
+  });
+
+  test('refuses a production-tier environment whatever its name (the rule follows the tier)', async () => {
+    const environments = testConfig({ environments: { staging: { tier: 'production' } } }).environments;
+    const run = await runCommand(['drill', '--environment', 'staging'], { environments });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^error: a drill rolls the environment back for real; refusing to drill production\n/);
+    expect(sent(mocks.cloudwatch)).toEqual([]);
   });
 
   test('drills production with --allow-production', async () => {

@@ -39,6 +39,30 @@ describe('default configuration', () => {
   test('deletion protection can be set explicitly', () => {
     expect(testConfig(staging({ deletionProtection: true })).environments.staging.deletionProtection).toBe(true);
   });
+
+  test('each environment states its tier: production is "production", staging "non-production"', () => {
+    expect(config.environments.production.tier).toBe('production');
+    expect(config.environments.staging.tier).toBe('non-production');
+  });
+});
+
+describe('tier', () => {
+  test('deletion protection defaults from the tier, not the name', () => {
+    expect(testConfig(staging({ tier: 'production' })).environments.staging.deletionProtection).toBe(true);
+    expect(testConfig(prod({ tier: 'non-production' })).environments.production.deletionProtection).toBe(false);
+  });
+
+  test('fails when an environment leaves its tier out, so no environment silently loses the production rules', () => {
+    expect(problems(prod({ tier: undefined }))).toEqual([
+      'environments.production.tier: must be "production" or "non-production", got nothing',
+    ]);
+  });
+
+  test('fails on a tier that is not one of the two', () => {
+    expect(problems(staging({ tier: 'prod' as never }))).toEqual([
+      'environments.staging.tier: must be "production" or "non-production", got "prod"',
+    ]);
+  });
 });
 
 describe('environment and network', () => {
@@ -93,13 +117,22 @@ describe('TLS', () => {
 
   test('fails when production has no certificate', () => {
     expect(problems(prod({ tls: noCertificate }))).toEqual([
-      'environments.production.tls: production needs a TLS certificate: set certificateArn or certificateArnParameter',
+      'environments.production.tls: tier "production" needs a TLS certificate: set certificateArn or certificateArnParameter',
     ]);
   });
 
   test('fails when production allows plain HTTP', () => {
     expect(problems(prod({ tls: { ...noCertificate, allowPlainHttp: true } }))).toEqual([
-      'environments.production.tls.allowPlainHttp: must be false in production: production always serves HTTPS, got true',
+      'environments.production.tls.allowPlainHttp: must be false when tier is "production" (a production environment always serves HTTPS), got true',
+    ]);
+  });
+
+  test('the HTTPS rule follows the tier, not the name: a production-tier staging needs a certificate too', () => {
+    expect(problems(staging({ tier: 'production', tls: { ...noCertificate, allowPlainHttp: true } }))).toEqual([
+      'environments.staging.tls.allowPlainHttp: must be false when tier is "production" (a production environment always serves HTTPS), got true',
+    ]);
+    expect(problems(staging({ tier: 'production', tls: noCertificate }))).toEqual([
+      'environments.staging.tls: tier "production" needs a TLS certificate: set certificateArn or certificateArnParameter',
     ]);
   });
 
@@ -325,10 +358,16 @@ describe('feature flags', () => {
     ]);
   });
 
-  test('fails when the agent poll interval is out of range', () => {
-    expect(problems(prod({ flags: { agentPollIntervalSeconds: 300 } }))).toEqual([
-      'environments.production.flags.agentPollIntervalSeconds: must be an integer from 5 to 60, got 300',
+  // The agent polls through AppConfig Data, whose session poll interval is at least 15 s
+  // (https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_appconfigdata_StartConfigurationSession.html).
+  test.each([5, 14, 61, 300, 15.5])('fails when the agent poll interval is %s s', (seconds) => {
+    expect(problems(prod({ flags: { agentPollIntervalSeconds: seconds } }))).toEqual([
+      `environments.production.flags.agentPollIntervalSeconds: must be an integer from 15 to 60, got ${seconds}`,
     ]);
+  });
+
+  test.each([15, 60])('accepts an agent poll interval of %s s', (seconds) => {
+    expect(testConfig(prod({ flags: { agentPollIntervalSeconds: seconds } })).environments.production.flags.agentPollIntervalSeconds).toBe(seconds);
   });
 });
 

@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -7,6 +7,7 @@ import { DEFAULT_FLAG_VALUES } from '../lib/shared/feature-flags';
 import { synthesize } from './helpers/app';
 import { testConfig } from './helpers/config';
 import { evaluate, logicalIdOf, resourceOf } from './helpers/template';
+import { appConfigDeploymentEvent, patternMatches } from './helpers/wiring-rules';
 
 // Staging with one flag off and a slower agent, production on the defaults; synthesized once.
 const synthesized = synthesize(
@@ -38,6 +39,12 @@ const descriptions = {
   },
   performance_monitoring: { name: 'Performance monitoring', description: 'Emit per-tool latency and usage metrics.' },
 };
+
+/** The ARN of production's AppConfig environment as the template writes it, with `rest` appended. */
+function environmentArn(rest: unknown[] = []): Json {
+  const prefix = ['arn:', { Ref: 'AWS::Partition' }, ':appconfig:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':application/'];
+  return { 'Fn::Join': ['', [...prefix, { Ref: logicalIdOf(flags.application) }, '/environment/', { Ref: logicalIdOf(flags.environment) }, ...rest]] };
+}
 
 /** The exact document expected: every flag on except `off`, written out rather than built by the code under test. */
 function documentWith(overrides: Record<string, boolean>): Json {
@@ -178,36 +185,19 @@ describe('AppConfig Agent sidecar', () => {
       {
         Effect: 'Allow',
         Action: ['appconfig:GetLatestConfiguration', 'appconfig:StartConfigurationSession'],
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':appconfig:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':application/',
-              { Ref: logicalIdOf(flags.application) },
-              '/environment/',
-              { Ref: logicalIdOf(flags.environment) },
-              '/configuration/',
-              { Ref: profileId },
-            ],
-          ],
-        },
+        Resource: environmentArn(['/configuration/', { Ref: profileId }]),
       },
     ]);
   });
 });
 
 describe('flag deployment events', () => {
-  test('started, completed and rolled back go to the info topic', () => {
+  test('started, completed and rolled back of this environment go to the info topic', () => {
     production.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.appconfig'],
         'detail-type': ['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'],
+        detail: { Application: { Id: [{ Ref: logicalIdOf(flags.application) }] }, Environment: { Id: [{ Ref: logicalIdOf(flags.environment) }] } },
       },
       Targets: [
         {
@@ -222,6 +212,32 @@ describe('flag deployment events', () => {
       ],
     });
   });
+
+  // AppConfig sends deployment events to the default bus once the AWS-authored EventBridge
+  // extension is associated with the application, environment or profile
+  // (https://docs.aws.amazon.com/appconfig/latest/userguide/working-with-appconfig-extensions-about-predefined-notification-eventbridge.html).
+  test('the AppConfig deployment events to EventBridge extension is associated with this environment', () => {
+    production.resourceCountIs('AWS::AppConfig::ExtensionAssociation', 1);
+    production.hasResourceProperties('AWS::AppConfig::ExtensionAssociation', {
+      ExtensionIdentifier: 'AWS.AppConfig.DeploymentNotificationsToEventBridge',
+      ResourceIdentifier: environmentArn(),
+    });
+  });
+
+  test.each(['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'])(
+    'the rule matches AppConfig\'s documented "%s" event for this environment, and not for another environment',
+    (detailType) => {
+      const rule = Object.values(production.findResources('AWS::Events::Rule')).find((r) =>
+        JSON.stringify((r as Json).Properties.EventPattern).includes('aws.appconfig'),
+      ) as Json;
+      const pattern = rule.Properties.EventPattern as Json;
+      const app = `ref:${logicalIdOf(flags.application)}`;
+      const env = `ref:${logicalIdOf(flags.environment)}`;
+      expect(patternMatches(pattern, appConfigDeploymentEvent(detailType, app, env))).toBe(true);
+      expect(patternMatches(pattern, appConfigDeploymentEvent(detailType, app, 'pgil2o7'))).toBe(false);
+      expect(patternMatches(pattern, appConfigDeploymentEvent(detailType, 'ba8toh7', env))).toBe(false);
+    },
+  );
 
   test('the topics are KMS-encrypted, TLS-only, and the key lets CloudWatch and EventBridge publish', () => {
     for (const severity of ['critical', 'warning', 'info']) {
@@ -306,6 +322,31 @@ describe('rollback monitors (the hook for the rollback alarms)', () => {
     });
   });
 
+  // Reading a composite alarm needs cloudwatch:DescribeAlarms scoped to "*"
+  // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html).
+  test('a composite alarm becomes a monitor whose role may call DescribeAlarms on "*", acknowledged for cdk-nag', () => {
+    const { stack, flagsConstruct, alarm } = flagsWithAlarm(cloudwatch.TreatMissingData.NOT_BREACHING);
+    const composite = new cloudwatch.CompositeAlarm(stack, 'Any', { alarmRule: cloudwatch.AlarmRule.fromAlarm(alarm, cloudwatch.AlarmState.ALARM) });
+    flagsConstruct.addRollbackMonitor(composite);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::AppConfig::Environment', {
+      Monitors: [{ AlarmArn: { 'Fn::GetAtt': [logicalIdOf(composite), 'Arn'] }, AlarmRoleArn: Match.anyValue() }],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'cloudwatch:DescribeAlarms', Resource: '*' }] },
+    });
+    const role = flagsConstruct.node.findChild('MonitorRole');
+    const acknowledged = role.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => Object.keys(m.data as object));
+    expect(acknowledged).toEqual([[expect.stringMatching(/AwsSolutions-IAM5\[Resource::\*\]$/)]]);
+  });
+
+  test('in the app, the monitor role may read the composite: DescribeAlarms on "*", and nothing else', () => {
+    const roleId = logicalIdOf(flags.node.findChild('MonitorRole'));
+    const policies = Object.values(production.findResources('AWS::IAM::Policy')) as Json[];
+    const policy = policies.find((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]));
+    expect(policy!.Properties.PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'cloudwatch:DescribeAlarms', Resource: '*' }]);
+  });
+
   test('in the app, the only monitor is the composite of the rollback triggers, referred to by name', () => {
     production.hasResourceProperties('AWS::AppConfig::Environment', {
       Monitors: [
@@ -332,5 +373,35 @@ describe('rollback monitors (the hook for the rollback alarms)', () => {
   test('fails when the alarm leaves missing data at the default', () => {
     const { flagsConstruct, alarm } = flagsWithAlarm();
     expect(() => flagsConstruct.addRollbackMonitor(alarm)).toThrow(/got missing \(the default\)$/);
+  });
+});
+
+describe('the agent poll interval', () => {
+  const props = (agentPollInterval: Duration) => {
+    const stack = new Stack(new App(), 'PollTest');
+    return {
+      stack,
+      props: {
+        environmentName: 'staging' as const,
+        values: DEFAULT_FLAG_VALUES,
+        gradual: { deploymentDuration: Duration.minutes(10), growthFactorPercent: 20, finalBakeTime: Duration.minutes(10) },
+        agentPollInterval,
+        infoTopic: new sns.Topic(stack, 'Info'),
+      },
+    };
+  };
+
+  // The agent polls through AppConfig Data, whose session poll interval is at least 15 s
+  // (https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_appconfigdata_StartConfigurationSession.html).
+  test.each([Duration.seconds(5), Duration.seconds(14), Duration.seconds(61), Duration.minutes(5)])('fails at construction when it is %s', (interval) => {
+    const { stack, props: p } = props(interval);
+    expect(() => new FeatureFlags(stack, 'Flags', p)).toThrow(
+      `agentPollInterval must be a whole number of seconds from 15 to 60, got ${interval.toSeconds()} s`,
+    );
+  });
+
+  test('accepts 15 s', () => {
+    const { stack, props: p } = props(Duration.seconds(15));
+    expect(() => new FeatureFlags(stack, 'Flags', p)).not.toThrow();
   });
 });

@@ -1,4 +1,4 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { synthesize } from './helpers/app';
 import { testConfig } from './helpers/config';
 import { logicalIdOf } from './helpers/template';
@@ -66,5 +66,58 @@ describe('info events', () => {
         }),
       ],
     });
+  });
+});
+
+describe('who may publish to the topics', () => {
+  type Json = Record<string, unknown>;
+  const sslOnly = (topic: Json) => ({
+    Sid: 'AllowPublishThroughSSLOnly',
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 'sns:Publish',
+    Resource: topic,
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  });
+  // A topic policy replaces the default access policy, so CloudWatch must be allowed by name; the
+  // conditions keep it to this account's alarms of this environment
+  // (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger).
+  const cloudWatch = (topic: Json, environment: string) => ({
+    Sid: 'AllowCloudWatchAlarmsOfThisEnvironment',
+    Effect: 'Allow',
+    Principal: { Service: 'cloudwatch.amazonaws.com' },
+    Action: 'sns:Publish',
+    Resource: topic,
+    Condition: {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:alarm:mcp-rollout-${environment}-*`]],
+        },
+      },
+    },
+  });
+  // EventBridge topic policy statements cannot carry a Condition block
+  // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions).
+  const eventBridge = (topic: Json) => ({ Sid: expect.any(String), Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: topic });
+
+  function statementsOf(template: Template, topic: Json): Json[] {
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as { Properties: { Topics: Json[]; PolicyDocument: { Statement: Json[] } } }[];
+    const mine = policies.filter((p) => JSON.stringify(p.Properties.Topics) === JSON.stringify([topic]));
+    expect(mine).toHaveLength(1);
+    return mine[0]!.Properties.PolicyDocument.Statement;
+  }
+
+  test.each(['critical', 'warning'] as const)('the %s topic: TLS only, and CloudWatch alarms of this environment in this account', (severity) => {
+    expect(statementsOf(production, ref(severity))).toEqual([sslOnly(ref(severity)), cloudWatch(ref(severity), 'production')]);
+  });
+
+  test('the info topic: TLS only, CloudWatch alarms of this environment, and EventBridge (the info and flag deployment rules)', () => {
+    expect(statementsOf(production, ref('info'))).toEqual([sslOnly(ref('info')), cloudWatch(ref('info'), 'production'), eventBridge(ref('info'))]);
+  });
+
+  test("staging's topics let only staging's alarms publish", () => {
+    const stagingTopic = { Ref: logicalIdOf(synthesized.rollout.stages.staging.serviceStack.notifications.topics.critical) };
+    expect(statementsOf(staging, stagingTopic)).toEqual([sslOnly(stagingTopic), cloudWatch(stagingTopic, 'staging')]);
   });
 });

@@ -41,6 +41,7 @@ const weights = () => fake.weights(env.outputs.trafficRuleArn, env.outputs.stabl
 const served = () => parseFlagDocument(fake.servedDocument(env.outputs.flagsEnvironmentId)!);
 const latch = () => parseLatch(fake.parameter(env.outputs.latchParameterName).value);
 const commands = () => fake.calls.map(([, command]) => command.replace(/Command$/, ''));
+// PutParameter writes the latch, and last of all the release history record (test/rollback-history.test.ts).
 const WRITES = new Set(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'StopDeployment', 'PutParameter', 'PutEvents', 'Publish']);
 const writes = () => commands().filter((c) => WRITES.has(c));
 const deployment = (n: number) => fake.deploymentsOf(env.outputs.flagsEnvironmentId).find((d) => d.number === n)!;
@@ -55,7 +56,7 @@ describe('a full rollback', () => {
   test('moves traffic first, then flags, then the latch, reads back and reports; the environment ends rolled back', async () => {
     const result = await performRollback(alarmRequest, run.deps);
 
-    expect(writes()).toEqual(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'PutParameter', 'PutEvents', 'Publish']);
+    expect(writes()).toEqual(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'PutParameter', 'PutEvents', 'Publish', 'PutParameter']);
     expect(result.outcome).toBe('rolled_back');
     expect(result.steps.map((s) => [s.step, s.status])).toEqual([
       ['traffic', 'done'],
@@ -194,7 +195,7 @@ describe('a flag deployment in progress (issue 11 items 3 and 4)', () => {
       startFlagDeployment(fake, env, ON, 'gradual', 'cloudformation');
     });
     const result = await performRollback(alarmRequest, run.deps);
-    expect(writes()).toEqual(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'StopDeployment', 'StartDeployment', 'PutParameter', 'PutEvents', 'Publish']);
+    expect(writes()).toEqual(['ModifyRule', 'CreateHostedConfigurationVersion', 'StartDeployment', 'StopDeployment', 'StartDeployment', 'PutParameter', 'PutEvents', 'Publish', 'PutParameter']);
     expect(run.warnings).toEqual(['another flag deployment is in progress: looking again']);
     expect(result.flags).toMatchObject({ version: '2', deployment: 3, stopped: { number: 2, stateBefore: 'DEPLOYING', stateAfter: 'ROLLED_BACK', allowRevert: false } });
     fake.advance(1000);
@@ -208,7 +209,7 @@ describe('a flag deployment in progress (issue 11 items 3 and 4)', () => {
     startFlagDeployment(fake, env, ON, 'gradual');
     fake.calls.length = 0;
     const result = await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'again', dryRun: false }, functionDeps(fake, env).deps);
-    expect(writes()).toEqual(['StopDeployment', 'PutEvents', 'Publish']);
+    expect(writes()).toEqual(['StopDeployment', 'PutEvents', 'Publish', 'PutParameter']);
     expect(result.steps[1]).toEqual({ step: 'flags', status: 'done', detail: 'targets return to version 2, which has hierarchical_tools_enabled, enumdescriptions_validation off; stopped deployment #3 first (DEPLOYING -> ROLLED_BACK)' });
   });
 });

@@ -180,19 +180,58 @@ describe('load balancer and listeners', () => {
     });
     production.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-          Match.objectLike({
-            Effect: 'Allow',
-            Action: 's3:PutObject',
-            Principal: {
-              AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { 'Fn::FindInMap': ['Elbv2AccountMap', { Ref: 'AWS::Region' }, 'value'] }, ':root']] },
-              Service: 'logdelivery.elasticloadbalancing.amazonaws.com',
-            },
-          }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
+  });
+
+  /** The access-log write statement of the region-agnostic default config, as CloudFormation resolves it. */
+  function accessLogWriters(region: string, partition = 'aws'): Json {
+    const policy = Object.values(production.findResources('AWS::S3::BucketPolicy'))[0] as Json;
+    const bucket = policy.Properties.Bucket.Ref as string;
+    const statements = evaluate(production, policy.Properties.PolicyDocument.Statement, {
+      'AWS::Region': region,
+      'AWS::Partition': partition,
+      'AWS::AccountId': '123456789012',
+      [bucket]: 'access-logs',
+    }) as Json[];
+    const writes = statements.filter((s) => s.Action === 's3:PutObject');
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/alb/AWSLogs/', '123456789012', '/*']] });
+    expect(writes[0]!.Condition).toBeUndefined();
+    return writes[0]!.Principal as Json;
+  }
+
+  // ALB access logs: regions available before August 2022 write as the region's ELB account, later
+  // ones as the log delivery service principal; the ELB account IDs below are the documented ones
+  // (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+  test.each([
+    ['us-east-1', '127311923021'],
+    ['eu-west-1', '156460612806'],
+    ['ap-southeast-2', '783225319266'],
+    ['sa-east-1', '507241528517'],
+    ['af-south-1', '098369216593'],
+  ])('in %s, an older region, its ELB account %s may write the logs under this account\'s prefix', (region, account) => {
+    expect((accessLogWriters(region).AWS as string[]).includes(`arn:aws:iam::${account}:root`)).toBe(true);
+  });
+
+  test.each(['me-central-1', 'ap-south-2', 'eu-central-2', 'ap-southeast-4', 'il-central-1', 'ca-west-1', 'mx-central-1', 'ap-southeast-7'])(
+    'in %s, opened after August 2022, the log delivery service principal may write the logs, and the policy resolves',
+    (region) => {
+      expect(accessLogWriters(region).Service).toBe('logdelivery.elasticloadbalancing.amazonaws.com');
+    },
+  );
+
+  test('the writers are the same in every region of a partition: the service principal and the ELB accounts of that partition only', () => {
+    const commercial = accessLogWriters('us-east-1');
+    expect(accessLogWriters('me-central-1')).toEqual(commercial);
+    expect((commercial.AWS as string[]).every((arn) => /^arn:aws:iam::\d{12}:root$/.test(arn))).toBe(true);
+    const govCloud = accessLogWriters('us-gov-west-1', 'aws-us-gov');
+    expect(govCloud).toEqual({
+      AWS: ['arn:aws-us-gov:iam::048591011584:root', 'arn:aws-us-gov:iam::190560391635:root'],
+      Service: 'logdelivery.elasticloadbalancing.amazonaws.com',
+    });
+    expect(accessLogWriters('xx-new-1', 'aws-new-partition')).toEqual({ Service: 'logdelivery.elasticloadbalancing.amazonaws.com' });
   });
 
   test('with a known region, access logs are granted to that region\'s ELB account only', () => {

@@ -25,6 +25,7 @@ import type { RollbackConfig } from './config';
 import type { RollbackRequest } from './events';
 import { withThrottlingRetry } from './retry';
 import { describeError } from '../../lib/shared/aws-errors';
+import { appendReleaseRecord } from '../../lib/shared/release-history';
 import { isImmediate, readFlagDeployments, stopFlagDeployment, type FlagDeployments, type StoppedDeployment } from '../../lib/shared/flag-deployments';
 import { readLiveWeights } from '../../lib/shared/live-weights';
 import { trafficWeights } from '../../lib/shared/traffic-weights';
@@ -257,9 +258,34 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
   }
   const final: RollbackResult = { ...result, outcome: failed() ? 'failed' : success, steps, durationMs: deps.now() - started };
   deps.metrics.addMetric(final.outcome === 'failed' ? 'RollbackFailed' : enforcing ? 'RollbackDriftCorrected' : 'RollbackCompleted', 'Count', 1);
+  // Last, after the environment is safe and people are told: the history only records it.
+  if (!enforcing) await recordRollback(deps, final);
   if (final.outcome === 'failed') throw new RollbackFailed(final);
   log.info(enforcing ? 'drift from the rollback corrected' : 'rolled back', { result: final });
   return final;
+}
+
+/**
+ * The rollback in the release history (lib/shared/release-history.ts), once, whoever asked for it
+ * (an alarm, the engine, the CLI, the console): the CLI's `rollback` writes no record of its own.
+ * A history that cannot be written is logged and never fails the rollback.
+ */
+async function recordRollback(deps: Dependencies, result: RollbackResult): Promise<void> {
+  const { trigger } = result;
+  if ((result.outcome !== 'rolled_back' && result.outcome !== 'failed') || !trigger || trigger.kind === 'event') return;
+  const failedSteps = result.steps.filter((s) => s.status === 'failed').map((s) => `${s.step}: ${s.detail}`);
+  const written = await appendReleaseRecord(deps.clients.ssm, {
+    kind: 'rollback',
+    environment: deps.config.environment,
+    time: new Date(deps.now()).toISOString(),
+    by: trigger.name,
+    outcome: result.outcome,
+    trigger: { kind: trigger.kind, name: trigger.name, reason: trigger.reason },
+    ...(result.before ? { weightsBefore: result.before.weights } : {}),
+    ...(result.after ? { weightsAfter: result.after.weights } : {}),
+    ...(failedSteps.length > 0 ? { detail: failedSteps.join('; ') } : {}),
+  });
+  if (!written.written) deps.log.warn('the release history was not updated; the rollback itself is not affected', { reason: written.reason });
 }
 
 function sameWeights(a: { stable: number; canary: number }, b: { stable: number; canary: number }): boolean {

@@ -13,6 +13,7 @@ import type { ConfigInput } from './schema';
 export const DEFAULT_CONFIG: ConfigInput = {
   environments: {
     staging: {
+      tier: 'non-production',
       network: { type: 'new', maxAzs: 2, natGateways: 1 },
       tls: { certificateArnParameter: '/mcp-rollout/staging/certificate-arn' },
       container: {
@@ -31,6 +32,7 @@ export const DEFAULT_CONFIG: ConfigInput = {
       logRetentionDays: 30,
     },
     production: {
+      tier: 'production',
       // A region-agnostic stack sees two AZs; set account and region to spread over three.
       network: { type: 'new', maxAzs: 2, natGateways: 2 },
       tls: { certificateArnParameter: '/mcp-rollout/production/certificate-arn' },

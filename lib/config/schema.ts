@@ -40,8 +40,25 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/**
+ * An environment's tier. The production rules hang on it, never on the environment's name: HTTPS
+ * required, deletion and termination protection on by default, drills refused without
+ * `--allow-production`.
+ */
+export const TIERS = ['production', 'non-production'] as const;
+export type Tier = (typeof TIERS)[number];
+
 /** The AppConfig Agent listens on this port inside the task; the server must not take it. */
 export const APPCONFIG_AGENT_PORT = 2772;
+
+/**
+ * How often the AppConfig Agent may poll, in seconds. The agent retrieves through AppConfig Data,
+ * whose sessions poll at least 15 s apart (RequiredMinimumPollIntervalInSeconds, 15 to 86400:
+ * https://docs.aws.amazon.com/appconfig/2019-10-09/APIReference/API_appconfigdata_StartConfigurationSession.html).
+ * The maximum is ours: a rolled-back flag reaches every task within one poll, and the time-to-safe
+ * budget (README "Time to safe") counts on at most a minute.
+ */
+export const AGENT_POLL_INTERVAL_SECONDS = { min: 15, max: 60 } as const;
 
 /** Hard memory limit of the AppConfig Agent sidecar; the server's limit defaults to the rest of the task. */
 export const APPCONFIG_AGENT_MEMORY_LIMIT_MIB = 128;
@@ -220,7 +237,7 @@ const flagsSchema = z.strictObject({
     .default([...DEFAULT_ROLLBACK_FLAGS])
     .transform((names) => [...new Set(names)] as FlagName[]),
   /** How often the AppConfig Agent in each task polls for a new flag version. */
-  agentPollIntervalSeconds: intRange(5, 60).default(15),
+  agentPollIntervalSeconds: intRange(AGENT_POLL_INTERVAL_SECONDS.min, AGENT_POLL_INTERVAL_SECONDS.max).default(15),
   /** The gradual strategy for ordinary flag changes. */
   gradual: z
     .strictObject({
@@ -288,6 +305,8 @@ const notificationsSchema = z.strictObject({
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 const environmentSchema = z.strictObject({
+  /** Production or not; required, so a new environment never silently loses the production rules. */
+  tier: z.enum(TIERS, { error: (iss) => `must be ${TIERS.map((t) => `"${t}"`).join(' or ')}, got ${show(iss.input)}` }),
   /** AWS account id; unset means environment-agnostic (resolved at deploy time). */
   account: matching(/^\d{12}$/, 'a 12-digit AWS account id').optional(),
   /** AWS region; unset means environment-agnostic. */
@@ -323,7 +342,7 @@ const environmentSchema = z.strictObject({
   minimumSamplesPerMinute: intRange(1, 10_000).default(DEFAULT_MINIMUM_SAMPLES_PER_MINUTE),
   /** Who hears each severity. @default - no subscriptions (the topics still exist) */
   notifications: notificationsSchema.default({ critical: noSubscriptions, warning: noSubscriptions, info: noSubscriptions }),
-  /** ALB deletion protection and stack termination protection. @default - on in production, off elsewhere */
+  /** ALB deletion protection and stack termination protection. @default - on for tier "production", off otherwise */
   deletionProtection: boolean().optional(),
   /** The rollout engine's plan (lib/config/rollout-plan.ts). @default - the seed's plan */
   rollout: rolloutSchema.default(DEFAULT_ROLLOUT_CONFIG),
@@ -351,20 +370,20 @@ const rootSchema = z
         });
       }
       const hasCertificate = certificateArn !== undefined || certificateArnParameter !== undefined;
-      if (name === 'production' && allowPlainHttp) {
+      const production = env.tier === 'production';
+      if (production && allowPlainHttp) {
         ctx.addIssue({
           code: 'custom',
           path: at('tls', 'allowPlainHttp'),
-          message: 'must be false in production: production always serves HTTPS, got true',
+          message: 'must be false when tier is "production" (a production environment always serves HTTPS), got true',
         });
       } else if (!hasCertificate && !allowPlainHttp) {
         ctx.addIssue({
           code: 'custom',
           path: at('tls'),
-          message:
-            name === 'production'
-              ? 'production needs a TLS certificate: set certificateArn or certificateArnParameter'
-              : 'needs a TLS certificate (certificateArn or certificateArnParameter), or allowPlainHttp: true to serve plain HTTP',
+          message: production
+            ? 'tier "production" needs a TLS certificate: set certificateArn or certificateArnParameter'
+            : 'needs a TLS certificate (certificateArn or certificateArnParameter), or allowPlainHttp: true to serve plain HTTP',
         });
       } else if (hasCertificate && allowPlainHttp) {
         ctx.addIssue({
@@ -423,7 +442,7 @@ export function parseConfig(input: unknown): RolloutConfig {
         if (!(error instanceof MetricsContractError)) throw error;
         problems.push(...error.problems);
       }
-      return [name, { ...env, name, thresholds, deletionProtection: env.deletionProtection ?? name === 'production' }];
+      return [name, { ...env, name, thresholds, deletionProtection: env.deletionProtection ?? env.tier === 'production' }];
     }),
   ) as Record<EnvironmentName, EnvironmentConfig>;
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Lazy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appconfig from 'aws-cdk-lib/aws-appconfig';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -7,12 +7,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { APPCONFIG_AGENT_MEMORY_LIMIT_MIB, APPCONFIG_AGENT_PORT } from '../config/schema';
+import { AGENT_POLL_INTERVAL_SECONDS, APPCONFIG_AGENT_MEMORY_LIMIT_MIB, APPCONFIG_AGENT_PORT } from '../config/schema';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FargateSlot } from './private/fargate-slot';
 import { CONTAINER_ENVIRONMENT } from '../shared/metrics-contract';
 import { buildFlagDocument, serializeFlagDocument, type FlagValues } from '../shared/feature-flags';
 import { flagStrategyName, flagsApplicationName } from '../shared/names';
+import { APPCONFIG_DEPLOYMENT_EVENTS, APPCONFIG_EVENTBRIDGE_EXTENSION } from '../shared/aws-events';
 
 export interface GradualRollout {
   /** How long AppConfig takes to reach 100 % of targets. */
@@ -29,9 +30,9 @@ export interface FeatureFlagsProps {
   readonly values: FlagValues;
   /** The strategy CloudFormation and `mcp-rollout flags set` use for ordinary changes. */
   readonly gradual: GradualRollout;
-  /** How often the AppConfig Agent in each task polls for a new version. */
+  /** How often the AppConfig Agent in each task polls for a new version: whole seconds, 15 to 60. */
   readonly agentPollInterval: Duration;
-  /** Where flag deployment events (started, completed, rolled back) are published. */
+  /** Where this environment's flag deployment events (started, completed, rolled back) are published. */
   readonly infoTopic: sns.ITopic;
   /**
    * The flag document to deploy, as a string; overrides `values` when given. Lets the stack pass a
@@ -48,8 +49,12 @@ export interface FeatureFlagsProps {
   readonly deploymentStrategyOverride?: (strategies: { readonly gradual: string; readonly immediate: string }) => string;
 }
 
-/** AppConfig deployment events EventBridge receives from AppConfig (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-appconfig.html). */
-export const FLAG_DEPLOYMENT_EVENT_TYPES = ['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'] as const;
+/** The flag deployment events announced on the info topic: started, completed, rolled back. */
+export const FLAG_DEPLOYMENT_EVENT_TYPES = [
+  APPCONFIG_DEPLOYMENT_EVENTS.start,
+  APPCONFIG_DEPLOYMENT_EVENTS.complete,
+  APPCONFIG_DEPLOYMENT_EVENTS.rollback,
+] as const;
 
 /** The AppConfig Agent image; 2.x is the supported major version. */
 export const APPCONFIG_AGENT_IMAGE = 'public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x';
@@ -78,7 +83,7 @@ export class FeatureFlags extends Construct {
 
   constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
     super(scope, id);
-    this.agentPollInterval = props.agentPollInterval;
+    this.agentPollInterval = validatePollInterval(props.agentPollInterval);
     const prefix = flagsApplicationName(props.environmentName);
 
     this.application = new appconfig.Application(this, 'Application', {
@@ -132,9 +137,24 @@ export class FeatureFlags extends Construct {
       });
     }
 
+    // Without the association AppConfig sends no deployment event at all, neither to the info
+    // topic nor to the rollback function's enforce rule
+    // (https://docs.aws.amazon.com/appconfig/latest/userguide/working-with-appconfig-extensions-about-predefined-notification-eventbridge.html).
+    // On the environment: its deployments are announced, no other environment's.
+    new appconfig.CfnExtensionAssociation(this, 'DeploymentEventsToEventBridge', {
+      extensionIdentifier: APPCONFIG_EVENTBRIDGE_EXTENSION,
+      resourceIdentifier: this.environment.environmentArn,
+    });
     new events.Rule(this, 'DeploymentEvents', {
       description: `Flag deployments of ${prefix} to the info topic`,
-      eventPattern: { source: ['aws.appconfig'], detailType: [...FLAG_DEPLOYMENT_EVENT_TYPES] },
+      // The event names the application and environment in detail.Application.Id and
+      // detail.Environment.Id (the sample event of the extension's page above): another
+      // environment in the same account and region is not announced here.
+      eventPattern: {
+        source: [APPCONFIG_DEPLOYMENT_EVENTS.source],
+        detailType: [...FLAG_DEPLOYMENT_EVENT_TYPES],
+        detail: { Application: { Id: [this.application.applicationId] }, Environment: { Id: [this.environment.environmentId] } },
+      },
       targets: [
         new targets.SnsTopic(props.infoTopic, {
           message: events.RuleTargetInput.fromObject({
@@ -177,7 +197,19 @@ export class FeatureFlags extends Construct {
         description: 'Lets AppConfig read the state of the rollback trigger alarms',
       });
     }
-    this.monitorRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [alarmArn] }));
+    // Reading a composite alarm needs cloudwatch:DescribeAlarms scoped to "*"; with a narrower scope
+    // DescribeAlarms returns no composite alarm
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html),
+    // which is also why aws-cdk's own appconfig.Environment grants "*" for monitors.
+    const composite = alarm instanceof cloudwatch.CompositeAlarm;
+    this.monitorRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: [composite ? '*' : alarmArn] }));
+    if (composite) {
+      Validations.of(this.monitorRole).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'AppConfig reads a composite alarm monitor with cloudwatch:DescribeAlarms, which returns composite alarms only when scoped to "*" (DescribeAlarms API reference). The action only reads alarm states.',
+      });
+    }
     this.monitors.push({ alarmArn, alarmRoleArn: this.monitorRole.roleArn });
   }
 
@@ -214,9 +246,6 @@ export class FeatureFlags extends Construct {
   addAgentTo(slot: FargateSlot): ecs.ContainerDefinition {
     const { taskDefinition, container: server } = slot;
     const pollSeconds = this.agentPollInterval.toSeconds();
-    if (!Token.isUnresolved(pollSeconds) && (pollSeconds < 5 || pollSeconds > 60)) {
-      throw new Error(`agentPollInterval must be from 5 to 60 seconds, got ${pollSeconds}`);
-    }
     const agent = taskDefinition.addContainer('AppConfigAgent', {
       containerName: 'appconfig-agent',
       image: ecs.ContainerImage.fromRegistry(APPCONFIG_AGENT_IMAGE),
@@ -243,4 +272,14 @@ export class FeatureFlags extends Construct {
     this.grantRead(taskDefinition.taskRole);
     return agent;
   }
+}
+
+/** The agent's poll interval, checked against AGENT_POLL_INTERVAL_SECONDS (unresolved tokens pass). */
+function validatePollInterval(interval: Duration): Duration {
+  const seconds = interval.toSeconds({ integral: false });
+  const { min, max } = AGENT_POLL_INTERVAL_SECONDS;
+  if (!Token.isUnresolved(seconds) && (!Number.isInteger(seconds) || seconds < min || seconds > max)) {
+    throw new Error(`agentPollInterval must be a whole number of seconds from ${min} to ${max}, got ${seconds} s`);
+  }
+  return interval;
 }

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as chatbot from 'aws-cdk-lib/aws-chatbot';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -9,7 +9,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import { INFO_EVENT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE, SEVERITIES, type Severity } from '../shared/metrics-contract';
-import { slackChannelConfigurationName, topicName } from '../shared/names';
+import { alarmNamePrefix, slackChannelConfigurationName, topicName } from '../shared/names';
 import { denyGrantsExceptForAwsServices } from './private/encryption-keys';
 
 export interface Subscribers {
@@ -36,8 +36,23 @@ export interface NotificationTopicsProps {
 
 /**
  * One SNS topic per severity for an environment, encrypted with a customer-managed key and
- * reachable only over TLS. CloudWatch alarms and EventBridge publish to them, so the key lets those
- * two services use it (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+ * reachable only over TLS.
+ *
+ * Who publishes, and what lets them:
+ * - CloudWatch alarms (every KPI, info and function-errors alarm, ALARM and OK): a statement in each
+ *   topic policy, because the policy `enforceSSL` creates replaces the topic's default access policy
+ *   (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger); scoped with
+ *   `aws:SourceAccount` to this account and `aws:SourceArn` to the alarms named for this environment.
+ * - EventBridge rules (rollout info events, flag deployment events) to the info topic: the statement
+ *   the rule target adds, without a Condition block, which EventBridge topic policies cannot use
+ *   (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions).
+ * - The rollback function (its own Publish and its on-failure destination) to the critical topic:
+ *   through its execution role, granted where the function is built; the key enables IAM policies.
+ * Both services also need the key: `kms:GenerateDataKey*` and `kms:Decrypt` for their service
+ * principals (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+ * AWS Chatbot subscribes and publishes nothing: SNS decrypts a message before it delivers it
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-server-side-encryption.html), so it needs no grant.
+ * test/wiring-rules.test.ts checks each of these against the synthesized template.
  */
 export class NotificationTopics extends Construct {
   readonly key: kms.Key;
@@ -69,6 +84,7 @@ export class NotificationTopics extends Construct {
         enforceSSL: true,
       });
     this.topics = { critical: topic('critical'), warning: topic('warning'), info: topic('info') };
+    for (const severity of SEVERITIES) this.allowAlarmsOf(props.environmentName, this.topics[severity]);
 
     for (const severity of SEVERITIES) {
       const who = props.subscribers?.[severity];
@@ -96,6 +112,30 @@ export class NotificationTopics extends Construct {
         }),
       ],
     });
+  }
+
+  /** Lets CloudWatch publish the alarms of this environment in this account, and nothing else. */
+  private allowAlarmsOf(environmentName: EnvironmentName, topic: sns.Topic): void {
+    const stack = Stack.of(this);
+    topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsOfThisEnvironment',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `${alarmNamePrefix(environmentName)}*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
   }
 
   private addSlack(environmentName: EnvironmentName, slack: SlackChannel): void {

@@ -21,6 +21,7 @@ import type { FeatureFlags } from './feature-flags';
 import { handlerBundling } from './private/lambda-bundling';
 import { ROLLBACK_ENTRY } from './private/rollback-bundle';
 import type { TriggerAlarm } from './kpi-alarms';
+import { ReleaseHistory } from './release-history';
 import type { WeightedFargateService } from './weighted-fargate-service';
 
 export interface RollbackAutomationProps {
@@ -137,6 +138,8 @@ export class RollbackAutomation extends Construct {
       ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter'],
       [Arn.format({ service: 'ssm', resource: 'parameter', resourceName: props.latchParameterName.replace(/^\//, '') }, stack)],
     );
+    // Each rollback is recorded once, by the function (lib/shared/release-history.ts).
+    ReleaseHistory.grantAppend(role, stack, environmentName);
     props.criticalTopic.grantPublish(role);
     events.EventBus.fromEventBusName(this, 'DefaultBus', 'default').grantPutEventsTo(role);
     // DescribeRules has no resource-level permission (Service Authorization Reference, elasticloadbalancing).

@@ -48,6 +48,9 @@ export const APPCONFIG_DEPLOYMENT_EVENTS = {
   rollback: 'On Deployment Rollback',
 } as const;
 
+/** The AWS-authored extension that sends APPCONFIG_DEPLOYMENT_EVENTS, once associated (page above). */
+export const APPCONFIG_EVENTBRIDGE_EXTENSION = 'AWS.AppConfig.DeploymentNotificationsToEventBridge';
+
 /** The AppConfig deployment events after which the served flag document may have changed. */
 export const FLAG_DEPLOYMENT_ENDED_EVENTS = [APPCONFIG_DEPLOYMENT_EVENTS.complete, APPCONFIG_DEPLOYMENT_EVENTS.rollback] as const;
 

@@ -4,6 +4,7 @@
  * monitor, the trigger alarms and the latch, as `cdk deploy` leaves them. And the rollback
  * function's environment and dependencies wired to the same fake.
  */
+import { RELEASE_HISTORY_EMPTY, releaseHistoryParameterName } from '../../lib/shared/release-history';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -85,6 +86,8 @@ export function seedEnvironment(fake: AwsState, options: SeedOptions = {}): Seed
   fake.addEnvironment({ applicationId: o.flagsApplicationId, environmentId: o.flagsEnvironmentId, profileId: o.flagsProfileId, monitors: [monitor] });
   fake.addRule(o.trafficRuleArn, [o.stableTargetGroupArn, o.canaryTargetGroupArn], [100, 0]);
   fake.putParameter(o.latchParameterName, LATCH_CLEAR, false, 'arn:aws:sts::123456789012:assumed-role/cdk-cfn-exec/AWSCloudFormation');
+  // The State stack creates the release history with its empty value (lib/constructs/release-history.ts).
+  fake.putParameter(releaseHistoryParameterName(environment), RELEASE_HISTORY_EMPTY, false, 'arn:aws:sts::123456789012:assumed-role/cdk-cfn-exec/AWSCloudFormation');
 
   const stack = fake.addServiceStack({
     name: serviceStackName(environment),

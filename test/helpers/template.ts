@@ -51,22 +51,27 @@ function directDependencies(resource: Json, resources: Record<string, Json>): st
   return [...explicit, ...refs];
 }
 
+const NO_VALUE = Symbol('AWS::NoValue');
+
 /**
- * Evaluates the intrinsic functions a weight or condition uses (Ref to a parameter, Fn::FindInMap,
- * Fn::If with the template's conditions, Fn::Equals, Fn::Not) for the given parameter values, the way
- * CloudFormation would at deploy time.
+ * Evaluates the intrinsic functions a weight, condition or policy uses (Ref to a parameter or a
+ * pseudo parameter given in `parameters`, Fn::FindInMap, Fn::If with the template's conditions,
+ * Fn::Equals, Fn::Not, Fn::Or, Fn::And, Fn::Join of plain values, AWS::NoValue) for the given
+ * parameter values, the way CloudFormation would at deploy time.
  */
 export function evaluate(template: Template, expression: unknown, parameters: Record<string, string>): unknown {
   const json = template.toJSON() as Json;
   const mappings = (json.Mappings ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
   const conditions = (json.Conditions ?? {}) as Record<string, unknown>;
   const ev = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(ev);
+    // AWS::NoValue removes the list element or property it is the value of.
+    if (Array.isArray(node)) return node.map(ev).filter((v) => v !== NO_VALUE);
     if (!node || typeof node !== 'object') return node;
     const [key, value] = Object.entries(node)[0] as [string, unknown];
     switch (key) {
       case 'Ref': {
         const name = value as string;
+        if (name === 'AWS::NoValue') return NO_VALUE;
         if (!(name in parameters)) throw new Error(`no value given for parameter ${name}`);
         return parameters[name];
       }
@@ -86,10 +91,24 @@ export function evaluate(template: Template, expression: unknown, parameters: Re
       }
       case 'Fn::Not':
         return !ev((value as unknown[])[0]);
+      case 'Fn::Or':
+        return (value as unknown[]).some((c) => ev(c) === true);
+      case 'Fn::And':
+        return (value as unknown[]).every((c) => ev(c) === true);
+      case 'Fn::Join': {
+        const [separator, parts] = value as [string, unknown[]];
+        const evaluated = parts.map(ev);
+        const plain = evaluated.every((p) => typeof p === 'string' || typeof p === 'number');
+        return plain ? evaluated.join(separator) : { 'Fn::Join': [separator, evaluated] };
+      }
       case 'Condition':
         return ev(conditions[value as string]);
       default:
-        return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, ev(v)]));
+        return Object.fromEntries(
+          Object.entries(node)
+            .map(([k, v]) => [k, ev(v)] as const)
+            .filter(([, v]) => v !== NO_VALUE),
+        );
     }
   };
   return ev(expression);

@@ -34,7 +34,7 @@ export const drillCommand: EnvironmentCommand = {
 type Options = Readonly<Record<string, string | boolean | undefined>>;
 
 export async function drill(ctx: CommandContext, options: Options): Promise<CommandResult> {
-  if (ctx.environment === 'production' && options['allow-production'] !== true) {
+  if (ctx.config.tier === 'production' && options['allow-production'] !== true) {
     throw new Refusal(
       'a drill rolls the environment back for real; refusing to drill production',
       'Drill staging (`npx mcp-rollout drill --environment staging`), or add --allow-production during an agreed game day.',

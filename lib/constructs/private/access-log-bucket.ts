@@ -1,8 +1,8 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CfnCondition, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { FactName } from 'aws-cdk-lib/region-info';
+import { Fact, FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 
 /**
@@ -56,11 +56,24 @@ export class AccessLogBucket extends Construct {
   /**
    * Turns on access logging of `loadBalancer` into this bucket under `prefix`.
    *
-   * In regions opened before August 2022 the log writer is a per-region ELB account; in later ones
-   * it is the `logdelivery.elasticloadbalancing.amazonaws.com` service principal. With a known region
-   * the L2 helper picks the right one. A region-agnostic stack cannot know, so it grants both: the
-   * account from CDK's regional mapping (resolved by CloudFormation from AWS::Region) and the
-   * service principal. Regions newer than the installed aws-cdk-lib must set `region` in the config.
+   * Who writes the logs depends on the region: in regions available before August 2022, the
+   * region's ELB account; in later ones, the `logdelivery.elasticloadbalancing.amazonaws.com`
+   * service principal
+   * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+   * With a known region the L2 helper picks the right one. A region-agnostic stack learns its
+   * region only at deploy time, and must not look the account up in a map keyed on the region: a
+   * region missing from the map fails the deploy (the standard Fn::FindInMap cannot handle a
+   * missing key:
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-findinmap-enhancements.html).
+   * One condition per region is no way out either: past about ten conditions on one resource,
+   * CDK's CloudFormation validation gives up (W9052) and stops checking the stack.
+   *
+   * So the policy grants, in every region, the service principal and the ELB accounts of the
+   * stack's partition (from aws-cdk-lib's region table; only partitions are told apart at deploy
+   * time). That is exactly as much as the documented policy lets write: an ALB writes only to a
+   * bucket in its own region, so another region's ELB account never writes here, and only under
+   * `AWSLogs/<this account>/`, so only this account's load balancers do. It holds in regions that
+   * open after this aws-cdk-lib was released, which all use the service principal.
    */
   enableOn(loadBalancer: elbv2.ApplicationLoadBalancer, prefix: string): void {
     const stack = Stack.of(this);
@@ -71,18 +84,49 @@ export class AccessLogBucket extends Construct {
     loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
     loadBalancer.setAttribute('access_logs.s3.bucket', this.bucket.bucketName);
     loadBalancer.setAttribute('access_logs.s3.prefix', prefix);
-    const elbAccount = stack.regionalFact(FactName.ELBV2_ACCOUNT);
     this.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         actions: ['s3:PutObject'],
-        principals: [
-          new iam.AccountPrincipal(elbAccount),
-          new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com'),
-        ],
+        principals: [new iam.ArnPrincipal(this.elbAccountsOfThePartition()), new iam.ServicePrincipal(LOG_DELIVERY_SERVICE)],
         resources: [this.bucket.arnForObjects(`${prefix}/AWSLogs/${stack.account}/*`)],
       }),
     );
     // The policy must exist before the ALB tries to write its test object.
     loadBalancer.node.addDependency(this.bucket.policy ?? this.bucket);
   }
+
+  /** The root of every ELB access-log account of the deploy-time partition; removed where it has none. */
+  private elbAccountsOfThePartition(): string {
+    const byPartition = elbAccountsByPartition();
+    const choice = byPartition.reduceRight<unknown>((otherwise, [partition, accounts]) => {
+      const inPartition = new CfnCondition(this, `In${pascal(partition)}Partition`, { expression: Fn.conditionEquals(Aws.PARTITION, partition) });
+      return Fn.conditionIf(
+        inPartition.logicalId,
+        accounts.map((account) => `arn:${partition}:iam::${account}:root`),
+        otherwise,
+      );
+    }, Aws.NO_VALUE);
+    return Token.asString(choice);
+  }
+}
+
+const LOG_DELIVERY_SERVICE = 'logdelivery.elasticloadbalancing.amazonaws.com';
+
+/** The ELB access-log accounts of aws-cdk-lib's region table, grouped by partition, sorted. */
+function elbAccountsByPartition(): [partition: string, accounts: string[]][] {
+  const groups = new Map<string, Set<string>>();
+  for (const region of RegionInfo.regions) {
+    const account = Fact.find(region.name, FactName.ELBV2_ACCOUNT);
+    const partition = region.partition;
+    if (account === undefined || partition === undefined) continue;
+    groups.set(partition, (groups.get(partition) ?? new Set()).add(account));
+  }
+  return [...groups.entries()].map(([partition, accounts]): [string, string[]] => [partition, [...accounts].sort()]).sort(([a], [b]) => a.localeCompare(b));
+}
+
+function pascal(text: string): string {
+  return text
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
 }
