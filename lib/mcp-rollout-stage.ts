@@ -2,6 +2,7 @@ import { Stage, type StageProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from './config/schema';
+import { RolloutStack } from './stacks/rollout-stack';
 import { ServiceStack } from './stacks/service-stack';
 import { StateStack } from './stacks/state-stack';
 
@@ -15,6 +16,7 @@ export class McpRolloutStage extends Stage {
   readonly config: EnvironmentConfig;
   readonly stateStack: StateStack;
   readonly serviceStack: ServiceStack;
+  readonly rolloutStack: RolloutStack;
 
   constructor(scope: Construct, id: string, props: McpRolloutStageProps) {
     const { account, region } = props.config;
@@ -32,5 +34,10 @@ export class McpRolloutStage extends Stage {
     });
     // The Service stack reads the latch at deploy time, by name: the State stack must exist first.
     this.serviceStack.addStackDependency(this.stateStack);
+    this.rolloutStack = new RolloutStack(this, 'Rollout', {
+      config: props.config,
+      service: this.serviceStack,
+      description: `mcp-rollout ${props.config.name}: the rollout engine (Step Functions) that runs release plans against the Service stack`,
+    });
   }
 }

@@ -44,7 +44,7 @@ describe('cdk-nag AwsSolutions and CloudFormation validation', () => {
     // The report lists a plugin only when it has findings; the negative controls below show it does.
     expect(readReport(assembly.directory).pluginReports).toEqual([]);
     const stacks = ENVIRONMENT_NAMES.flatMap((name) => rollout.stages[name].node.children.filter(Stack.isStack));
-    expect(stacks.map((s) => s.stackName).sort()).toEqual(['Production-Service', 'Production-State', 'Staging-Service', 'Staging-State']);
+    expect(stacks.map((s) => s.stackName).sort()).toEqual(['Production-Rollout', 'Production-Service', 'Production-State', 'Staging-Rollout', 'Staging-Service', 'Staging-State']);
   });
 
   test('strict CloudFormation validation is on, as in cdk.json', () => {

@@ -31,7 +31,7 @@ describe('command line', () => {
   });
 
   test.each([
-    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['launch', '--environment', 'staging'], 'error: unknown command "launch"; the commands are release, approve, abort, deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
     [['status'], 'error: --environment is required; allowed: staging, production'],
     [['status', '--environment'], 'error: --environment needs a value: --environment <name>'],
     [['status', '--environment', 'prod'], 'error: --environment must be one of staging, production (did you mean production?), got "prod"'],

@@ -7,14 +7,13 @@ import {
   StartDeploymentCommand,
   StopDeploymentCommand,
 } from '@aws-sdk/client-appconfig';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeRulesCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, GetParameterHistoryCommand } from '@aws-sdk/client-ssm';
 import { parseFlagDocument } from '../lib/shared/feature-flags';
 import { sent, sentNames } from './helpers/aws-mocks';
-import { describeStacks, FakeClock, FLAGS_ON, FLAGS_ROLLED_BACK, hostedVersion, LATCHED, mocks, outputsFor, resetMocks, rules, runCommand } from './helpers/cli';
+import { FakeClock, FLAGS_ON, FLAGS_ROLLED_BACK, hostedVersion, LATCHED, mocks, outputsFor, resetMocks, rules, runCommand, stackIs } from './helpers/cli';
 
 const o = outputsFor('production');
 const deployments = (...items: [number, string, string][]) => ({
@@ -23,7 +22,7 @@ const deployments = (...items: [number, string, string][]) => ({
 
 beforeEach(() => {
   resetMocks();
-  mocks.cloudformation.on(DescribeStacksCommand).resolves(describeStacks('production', { canaryTraffic: 10 }));
+  stackIs('production', { canaryTraffic: 10 });
 });
 
 describe('status', () => {
@@ -94,6 +93,8 @@ describe('status', () => {
       '  ALARM             mcp-rollout-production-canary-error-rate-warning',
       '',
       'last rollback: by mcp-rollout-production-canary-llm-success-rate-trigger at 2026-11-24T09:41:07.000Z: Threshold Crossed: 5 out of the last 5 datapoints were less than the threshold (85.0); resumed at 2026-11-20T11:02:00.000Z by arn:aws:sts::123456789012:assumed-role/oncall/alice',
+      '',
+      'rollout: unknown (stack Production-Rollout (the rollout engine) does not exist in this account and region; Deploy it: npx cdk deploy Production/Rollout (after the Service stack), then run the command again.)',
       '',
       'links:',
       '  dashboard realtime                            https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#dashboards/dashboard/mcp-rollout-production-realtime',

@@ -93,9 +93,9 @@ describe('help, version and "did you mean"', () => {
   });
 
   test.each([
-    [['stauts', '--environment', 'production'], 'unknown command "stauts" (did you mean "status"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
-    [['rollbak'], 'unknown command "rollbak" (did you mean "rollback"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
-    [['help', 'promot'], 'unknown command "promot" (did you mean "promote"?); the commands are deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['stauts', '--environment', 'production'], 'unknown command "stauts" (did you mean "status"?); the commands are release, approve, abort, deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['rollbak'], 'unknown command "rollbak" (did you mean "rollback"?); the commands are release, approve, abort, deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
+    [['help', 'promot'], 'unknown command "promot" (did you mean "promote"?); the commands are release, approve, abort, deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
     [['status', '--enviroment', 'production'], 'unknown option --enviroment for "status" (did you mean --environment?); allowed: --environment, --region, --profile, --json, --help, --watch, --timeout'],
     [['rollback', '--environment', 'production', '--confrim'], 'unknown option --confrim for "rollback" (did you mean --confirm?); allowed: --environment, --region, --profile, --json, --help, --confirm, --reason'],
     [['status', '--environment', 'prodution'], '--environment must be one of staging, production (did you mean production?), got "prodution"'],

@@ -77,7 +77,7 @@ describe('AWS Control Tower proactive controls (the cfn-guard rules of @cdklabs/
     const suppressedIn = new Set(reports.flatMap((r) => r.suppressedViolations ?? []).map((v) => v.violatingConstructs[0]!.constructPath.split('/')[0]));
     expect([...suppressedIn].sort()).toEqual(['Production', 'Staging']);
     const stacks = ENVIRONMENT_NAMES.flatMap((name) => rollout.stages[name].node.children.filter(Stack.isStack));
-    expect(stacks.map((s) => s.stackName).sort()).toEqual(['Production-Service', 'Production-State', 'Staging-Service', 'Staging-State']);
+    expect(stacks.map((s) => s.stackName).sort()).toEqual(['Production-Rollout', 'Production-Service', 'Production-State', 'Staging-Rollout', 'Staging-Service', 'Staging-State']);
   });
 
   test('each acknowledged exemption covers a real finding on each of its resources (none is stale)', () => {

@@ -20,6 +20,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { HandlerExecutionContext, MiddlewareStack } from '@smithy/types';
@@ -67,6 +68,7 @@ export function awsClients(region: string | undefined, options: ClientOptions & 
     // A RequestResponse rollback runs up to the function's timeout; never retry it blindly.
     lambda: guard('Lambda', new LambdaClient(config(ROLLBACK_INVOKE_TIMEOUT_MS, 1)), ROLLBACK_INVOKE_TIMEOUT_MS),
     events: guard('EventBridge', new EventBridgeClient(config(timeouts.requestMs))),
+    sfn: guard('Step Functions', new SFNClient(config(timeouts.requestMs))),
   };
 }
 

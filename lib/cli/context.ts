@@ -9,6 +9,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { EnvironmentConfig } from '../config/schema';
 import type { EnvironmentName } from '../shared/environment-names';
@@ -25,6 +26,8 @@ export interface Clients {
   readonly cloudwatch: CloudWatchClient;
   readonly lambda: LambdaClient;
   readonly events: EventBridgeClient;
+  /** Step Functions: the rollout engine's executions. */
+  readonly sfn: SFNClient;
 }
 
 /** How the AWS clients of one command run are made. */

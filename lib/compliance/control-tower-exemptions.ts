@@ -62,11 +62,11 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
   {
     control: 'CT.LAMBDA.PR.3',
     reason:
-      'A VPC for the rollback function and for CDK\'s providers (the default security group\'s, and the State stack\'s create-only latch): they call AWS APIs only, and a VPC would put NAT gateways or interface endpoints on the rollback path, failure modes a rollback must not have (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html: a function in a VPC reaches AWS APIs only through NAT or endpoints).',
+      'A VPC for the rollback function, the rollout engine\'s judge function and CDK\'s providers (the default security group\'s, and the State stack\'s create-only latch): they call AWS APIs only, and a VPC would put NAT gateways or interface endpoints on the rollback path, failure modes a rollback must not have (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html: a function in a VPC reaches AWS APIs only through NAT or endpoints).',
     resources: (stage) => {
       const stack = stage.serviceStack;
       const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-      return [stack.rollback.function, ...(provider ? [provider] : []), stage.stateStack.latchProvider];
+      return [stack.rollback.function, ...(provider ? [provider] : []), stage.stateStack.latchProvider, stage.rolloutStack.engine.judgeFunction];
     },
   },
   {
@@ -76,7 +76,13 @@ export const CONTROL_TOWER_EXEMPTIONS: readonly ControlTowerExemption[] = [
     resources: (stage) =>
       stage.config.logRetentionDays >= ONE_YEAR_DAYS
         ? []
-        : [stage.serviceStack, stage.stateStack].flatMap((stack) => stack.node.findAll().filter((c) => c instanceof logs.LogGroup)),
+        : [stage.serviceStack, stage.stateStack, stage.rolloutStack].flatMap((stack) => stack.node.findAll().filter((c) => c instanceof logs.LogGroup)),
+  },
+  {
+    control: 'CT.STEPFUNCTIONS.PR.2',
+    reason:
+      'X-Ray tracing of the rollout state machine: the environment\'s config (rollout.tracing) turns it off; every state transition is still logged with its data to the encrypted log group and kept in the execution history (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html). The default is on.',
+    resources: (stage) => (stage.config.rollout.tracing ? [] : [stage.rolloutStack.engine.stateMachine]),
   },
   {
     control: 'CT.ELASTICLOADBALANCING.PR.5',

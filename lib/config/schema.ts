@@ -16,6 +16,7 @@ import {
   type KpiId,
   type KpiThresholdTable,
 } from '../shared/metrics-contract';
+import { DEFAULT_ROLLOUT_CONFIG, rolloutSchema } from './rollout-plan';
 import { boolean, formatIssues, intRange, matching, oneOfNumbers, show } from './validators';
 
 /**
@@ -343,6 +344,8 @@ const environmentSchema = z.strictObject({
   notifications: notificationsSchema.default({ critical: noSubscriptions, warning: noSubscriptions, info: noSubscriptions }),
   /** ALB deletion protection and stack termination protection. @default - on for tier "production", off otherwise */
   deletionProtection: boolean().optional(),
+  /** The rollout engine's plan (lib/config/rollout-plan.ts). @default - the seed's plan */
+  rollout: rolloutSchema.default(DEFAULT_ROLLOUT_CONFIG),
 });
 
 const rootSchema = z

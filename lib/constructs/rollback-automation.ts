@@ -18,7 +18,8 @@ import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_ENDED_EVENTS, STACK_STATUS
 import { alarmName, rollbackFunctionName } from '../shared/names';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
-import { ROLLBACK_BUNDLE, ROLLBACK_ENTRY } from './private/rollback-bundle';
+import { handlerBundling } from './private/lambda-bundling';
+import { ROLLBACK_ENTRY } from './private/rollback-bundle';
 import type { TriggerAlarm } from './kpi-alarms';
 import { ReleaseHistory } from './release-history';
 import type { WeightedFargateService } from './weighted-fargate-service';
@@ -98,18 +99,7 @@ export class RollbackAutomation extends Construct {
       retryAttempts: RETRY_ATTEMPTS,
       maxEventAge: MAX_EVENT_AGE,
       onFailure: new destinations.SnsDestination(props.criticalTopic),
-      bundling: {
-        minify: ROLLBACK_BUNDLE.minify,
-        sourceMap: ROLLBACK_BUNDLE.sourceMap,
-        target: ROLLBACK_BUNDLE.target,
-        format: nodejs.OutputFormat.ESM,
-        mainFields: [...ROLLBACK_BUNDLE.mainFields],
-        // Nothing external: the SDK clients are bundled and pinned (see rollback-bundle.ts).
-        externalModules: [],
-        banner: ROLLBACK_BUNDLE.banner,
-        forceDockerBundling: false,
-        logLevel: nodejs.LogLevel.ERROR,
-      },
+      bundling: handlerBundling(),
       environment: {
         [ROLLBACK_FUNCTION_ENV.environment]: environmentName,
         [ROLLBACK_FUNCTION_ENV.trafficRuleArn]: service.trafficRule.attrRuleArn,

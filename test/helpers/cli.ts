@@ -9,6 +9,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { CliCommand } from '../../lib/cli/command';
@@ -34,6 +35,7 @@ export const mocks = {
   cloudwatch: mockClient(CloudWatchClient),
   lambda: mockClient(LambdaClient),
   events: mockClient(EventBridgeClient),
+  sfn: mockClient(SFNClient),
 };
 
 export function resetMocks(): void {
@@ -100,7 +102,11 @@ export function describeStacks(environment: EnvironmentName, fixture: StackFixtu
 }
 
 export function stackIs(environment: EnvironmentName, fixture: StackFixture = {}): void {
-  mocks.cloudformation.on(DescribeStacksCommand).resolves(describeStacks(environment, fixture));
+  // Any other stack (the Rollout stack, say) does not exist, as CloudFormation answers.
+  mocks.cloudformation
+    .on(DescribeStacksCommand)
+    .callsFake((input: { StackName?: string }) => Promise.reject(Object.assign(new Error(`Stack with id ${input.StackName} does not exist`), { name: 'ValidationError' })));
+  mocks.cloudformation.on(DescribeStacksCommand, { StackName: serviceStackName(environment) }).resolves(describeStacks(environment, fixture));
 }
 
 /** A DescribeRules answer with the traffic rule's weights. */
@@ -229,6 +235,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
       cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
       lambda: new LambdaClient({ region: 'eu-west-1' }),
       events: new EventBridgeClient({ region: 'eu-west-1' }),
+      sfn: new SFNClient({ region: 'eu-west-1' }),
       };
     },
     terminal: {

@@ -20,6 +20,7 @@ import { describeLatch } from '../latch-text';
 import { describeDeployment, isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
 import { durationOption, stringOption } from '../option-values';
 import { formatDuration, table, type CommandResult, type Style } from '../output';
+import { rolloutSection } from '../rollouts';
 import { describeServiceStack, type ServiceStackState } from '../service-stack';
 
 export const statusCommand: EnvironmentCommand = {
@@ -57,6 +58,7 @@ export async function status(ctx: CommandContext, options: Readonly<Record<strin
     readServices(ctx, stack),
     readLastRollback(ctx, stack),
   ]);
+  const rollout = await rolloutSection(ctx);
 
   const attention: string[] = [];
   const expected = latch.latched ? trafficWeights(0) : trafficWeights(stack.parameters.canaryTraffic);
@@ -122,6 +124,8 @@ export async function status(ctx: CommandContext, options: Readonly<Record<strin
         : 'none in the latch history'
     }`,
     '',
+    ...rollout.lines,
+    '',
     'links:',
     ...table(links.map((l) => [`  ${l.name}`, l.url])),
     '',
@@ -144,6 +148,7 @@ export async function status(ctx: CommandContext, options: Readonly<Record<strin
       targets: health,
       services,
       lastRollback: lastRollback ?? null,
+      rollout: rollout.data,
       links,
       attention,
     },
