@@ -287,6 +287,39 @@ describe('gate --record and --replay', () => {
     expect((JSON.parse(run.stdout) as { verdict: string }).verdict).toBe(verdict);
   });
 
+  test('--replay takes the environment from the file when --environment is absent, as issue 13 writes the call', async () => {
+    const run = await runCommand(['gate', '--replay', path.join(FIXTURES, 'gate-replay-regression.json'), '--json']);
+    expect(allCalls()).toBe(0);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ command: 'gate', environment: 'production', verdict: 'fail' });
+    const human = await runCommand(['gate', '--replay', path.join(FIXTURES, 'gate-replay-healthy.json')]);
+    expect(human.code).toBe(0);
+    expect(human.stdout.split('\n')[0]).toMatch(/^Gate production: PASS on the window replayed from /);
+  });
+
+  test('without --environment, a file that cannot be read or names no known environment is refused (exit 64)', async () => {
+    const missing = await runCommand(['gate', '--replay', '/no/such/file.json']);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/^error: --replay: cannot read \/no\/such\/file\.json: ENOENT/);
+    const file = path.join(scratch(), 'dev.json');
+    writeFileSync(file, serializeMetricWindow(windowOf({ minutes: 3 })).replace('"environment": "production"', '"environment": "dev"'));
+    const unknown = await runCommand(['gate', '--replay', file]);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain('  - environment: must be one of staging, production, got "dev"');
+  });
+
+  test('without --environment or --replay, --environment is still required', async () => {
+    const run = await runCommand(['gate', '--window', '30m']);
+    expect(run.code).toBe(64);
+    expect(run.stderr.split('\n')[0]).toBe('error: --environment is required (or --replay FILE, whose window names it); allowed: staging, production');
+  });
+
+  test('help says where gate finds its environment', async () => {
+    const run = await runCommand(['gate', '--help']);
+    expect(run.stdout).toContain('--replay FILE [--window <bake>]');
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain('--environment <name> the environment: staging or production (required, or --replay FILE, whose window names it)');
+  });
+
   test('--replay prints the checks and says nothing came from AWS', async () => {
     const file = path.join(FIXTURES, 'gate-replay-regression.json');
     const run = await runCommand(['gate', '--environment', 'production', '--replay', file]);

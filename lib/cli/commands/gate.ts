@@ -30,7 +30,7 @@ import { recordGate } from '../gate-record';
 export const gateCommand: EnvironmentCommand = {
   name: 'gate',
   scope: 'environment',
-  usage: 'gate --environment <name> [--window 30m] [--min-success 95] [--min-requests N] [--record FILE | --replay FILE]',
+  usage: 'gate --environment <name> [--window 30m] [--min-success 95] [--min-requests N] [--record FILE] or, offline, gate --replay FILE [--window <bake>] [--min-success 95] [--min-requests N]',
   summary: 'judge the canary against stable and the KPI table over the bake: exit 0 pass, 1 fail, 2 inconclusive',
   options: {
     window: { type: 'string', value: '<duration>', help: 'bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %; with --replay: the file\'s length)' },
@@ -38,6 +38,14 @@ export const gateCommand: EnvironmentCommand = {
     'min-requests': { type: 'string', value: '<count>', help: 'canary tool calls and requests the window needs to judge (default: minimumSamplesPerMinute x window minutes)' },
     record: { type: 'string', value: '<file>', help: 'write the metric window the gate judged to FILE (mcp-rollout.metric-window/v1)' },
     replay: { type: 'string', value: '<file>', help: 'judge a recorded window offline, with no AWS call' },
+  },
+  // The issue writes `gate --replay FILE --json`: the file names its environment.
+  environmentFrom: {
+    alternative: '--replay FILE, whose window names it',
+    read: (options) => {
+      const file = stringOption(options, 'replay');
+      return file === undefined ? undefined : { environment: readWindowFile(file).environment, source: `--replay ${file}` };
+    },
   },
   run: async (ctx, { options }) => recordGate(ctx, await gate(ctx, options)),
 };
@@ -168,6 +176,18 @@ async function readLiveWindow(ctx: CommandContext, stack: ServiceStackState, sta
 }
 
 function readRecordedWindow(ctx: CommandContext, file: string): MetricWindow {
+  const window = readWindowFile(file);
+  if (window.environment !== ctx.environment) {
+    throw new UsageError(
+      `--replay ${file} holds a window of ${window.environment}, not ${ctx.environment}: it is judged with that environment's thresholds`,
+      `Run it with --environment ${window.environment}.`,
+    );
+  }
+  return window;
+}
+
+/** A window file, read and checked; every problem is a UsageError (exit 64). */
+function readWindowFile(file: string): MetricWindow {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -180,12 +200,6 @@ function readRecordedWindow(ctx: CommandContext, file: string): MetricWindow {
   } catch (error) {
     if (!(error instanceof MetricWindowError)) throw error;
     throw new UsageError(error.message, 'Fix the fields listed (README "Metric window files" has the format), or record the window again with `gate --record`.');
-  }
-  if (window.environment !== ctx.environment) {
-    throw new UsageError(
-      `--replay ${file} holds a window of ${window.environment}, not ${ctx.environment}: it is judged with that environment's thresholds`,
-      `Run it with --environment ${window.environment}.`,
-    );
   }
   return window;
 }
