@@ -28,7 +28,7 @@ const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 export function optionsOf(command: CliCommand | undefined, ownFirst = false): Readonly<Record<string, OptionSpec>> {
   const from = command?.scope === 'environment' ? command.environmentFrom : undefined;
   const spec = ENVIRONMENT_OPTIONS.environment!;
-  const environment = from ? { environment: { ...spec, help: spec.help.replace('(required)', `(required, or ${from.alternative})`) } } : {};
+  const environment: Readonly<Record<string, OptionSpec>> = from ? { environment: { ...spec, help: spec.help.replace('(required)', `(required, or ${from.alternative})`) } } : {};
   const common = command?.scope === 'local' ? COMMON_OPTIONS : { ...ENVIRONMENT_OPTIONS, ...environment, ...COMMON_OPTIONS };
   if (command === undefined) return common;
   return ownFirst ? { ...command.options, ...common } : { ...common, ...command.options };
