@@ -15,7 +15,7 @@
  * (the asymptotic normality of sample quantiles, Serfling 1980 §2.3.3), which avoids drawing every
  * request. No alarms are simulated: both gates treat an alarm alike.
  */
-import { FALSE_ROLLBACK_BUDGET, judge } from '../lib/shared/canary-judge';
+import { FALSE_ROLLBACK_BUDGET, judge, type JudgeOptions } from '../lib/shared/canary-judge';
 import { METRIC_WINDOW_FORMAT, slotSeries, windowPrefix, type MetricWindow, type SlotSeries } from '../lib/shared/metric-window';
 import { DEFAULT_MINIMUM_SAMPLES_PER_MINUTE, PHASE_BAKE_MINUTES, SEED_THRESHOLDS } from '../lib/shared/metrics-contract';
 import { fixedThresholdGate } from './fixed-gate';
@@ -175,7 +175,8 @@ function runScenario(scenario: Scenario, canaryPercent: number): { judge: Tally;
       },
       alarms: [],
     };
-    const options = { thresholds: SEED_THRESHOLDS, minimumSamplesPerMinute: DEFAULT_MINIMUM_SAMPLES_PER_MINUTE, bakeSeconds: minutes * 60 };
+    const startMs = Date.parse(window.start);
+    const options: JudgeOptions = { thresholds: SEED_THRESHOLDS, minimumSamplesPerMinute: DEFAULT_MINIMUM_SAMPLES_PER_MINUTE, bake: { startMs, endMs: startMs + minutes * 60_000 } };
     for (let look = 1; look <= minutes; look++) {
       const verdict = judge(windowPrefix(window, look), options).verdict;
       if (verdict === 'fail') {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CHECKS, FALSE_ROLLBACK_BUDGET, judge, lookAlpha, VERDICT_JSON, type Judgement } from '../lib/shared/canary-judge';
 import { parseMetricWindowJson, windowPrefix } from '../lib/shared/metric-window';
+import { alignedRange } from '../lib/shared/metric-window-reader';
 import { SEED_THRESHOLDS } from '../lib/shared/metrics-contract';
 import { canaryMinute, windowOf, type MinuteValues } from './helpers/windows';
 
@@ -9,7 +10,10 @@ import { canaryMinute, windowOf, type MinuteValues } from './helpers/windows';
 //   Fisher:  scipy.stats.fisher_exact([[a, nA - a], [b, nB - b]], alternative='greater')[1]
 //   binomial: scipy.stats.binom.sf(k - 1, n, p);  Clopper-Pearson: scipy.stats.beta.ppf(alpha, k, n - k + 1)
 //   spending: 2 * scipy.stats.norm.sf(scipy.stats.norm.isf(0.01 / 2) / sqrt(t))
-const OPTIONS = { thresholds: SEED_THRESHOLDS, minimumSamplesPerMinute: 10, bakeSeconds: 30 * 60 };
+const START = Date.parse('2026-11-28T10:00:00.000Z');
+const MIN = 60_000;
+/** A 30-minute bake from the window's start. */
+const OPTIONS = { thresholds: SEED_THRESHOLDS, minimumSamplesPerMinute: 10, bake: { startMs: START, endMs: START + 30 * MIN } };
 /** (0.05 - spending(29/30)) / 8: what the look completing a 30-minute bake spends on each check. */
 const FINAL_ALPHA = 0.005150438739869412;
 
@@ -35,6 +39,7 @@ describe('a healthy canary over the 30-minute bake', () => {
     expect(j.look).toEqual({
       periods: 30,
       bakePeriods: 30,
+      elapsedPeriods: 30,
       final: true,
       start: '2026-11-28T10:00:00.000Z',
       end: '2026-11-28T10:30:00.000Z',
@@ -220,6 +225,44 @@ test("the issue's example window passes: the trigger alarm fired after its three
   expect(j.verdict).toBe('pass');
   expect(j.look).toMatchObject({ periods: 3, bakePeriods: 3, minimumSamples: 30 });
   expect(j.slots.canary.counts.toolCalls).toBe(121);
+});
+
+describe('looks as the engine takes them: a bake starting mid-minute, a look every 62 s, windows rounded out to whole minutes', () => {
+  const bakeStart = START + 20_000;
+  const bake = { startMs: bakeStart, endMs: bakeStart + 30 * MIN };
+  const looks = Array.from({ length: 31 }, (_, j) => bakeStart + (j + 1) * 62_000).filter((_t, j, all) => j === 0 || all[j - 1]! < bake.endMs);
+  const judged = looks.map((lookMs) => {
+    const range = alignedRange({ startMs: bakeStart, endMs: lookMs });
+    return judge(windowOf({ minutes: range.periods }), { ...OPTIONS, bake, lookMs });
+  });
+
+  test('only the first look at or after the bake\'s end is final, and only it can pass', () => {
+    expect(judged.map((j) => j.look.final)).toEqual([...Array(judged.length - 1).fill(false), true]);
+    expect(judged.map((j) => j.verdict)).toEqual([...Array(judged.length - 1).fill('hold'), 'pass']);
+    expect(looks.at(-2)!).toBeLessThan(bake.endMs);
+    expect(judged.at(-2)!.look).toMatchObject({ bakePeriods: 30, elapsedPeriods: 29, final: false });
+  });
+
+  test('all looks together spend at most the 5 % budget', () => {
+    const spent = judged.reduce((sum, j) => sum + j.look.alphaPerCheck * CHECKS.length, 0);
+    expect(spent).toBeLessThanOrEqual(FALSE_ROLLBACK_BUDGET + 1e-15);
+    close(judged.at(-1)!.look.alphaPerCheck, FINAL_ALPHA, 12);
+  });
+});
+
+describe('the minimum sample count stops growing at the end of the bake', () => {
+  // 9 canary calls a minute: 270 in the 30-minute bake, which needs 300.
+  const quiet = (i: number): MinuteValues => ({ ...canaryMinute(i), ToolCalls: 9, ToolCallSuccesses: 9, ToolCallErrors: 0, RequestCount: 9 });
+  const at = (minutes: number) => judge(windowOf({ minutes, canary: quiet }), OPTIONS);
+
+  test('during the bake it grows with the minutes seen', () => {
+    expect(at(10).reasons).toEqual(['the canary saw 90 tool calls and 90 requests in 10 minutes, fewer than the 100 needed to judge']);
+  });
+
+  test('after it, the bake\'s 300 stay the bar: the hold turns into a verdict as calls come in', () => {
+    expect(at(30).reasons).toEqual(['the canary saw 270 tool calls and 270 requests in 30 minutes, fewer than the 300 needed to judge']);
+    expect(at(34)).toMatchObject({ verdict: 'pass', look: { minimumSamples: 300, final: true } });
+  });
 });
 
 describe('the false-rollback budget', () => {

@@ -178,6 +178,24 @@ describe('gate', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ verdict: 'pass', criteria: { minimumSamples: 3600 }, look: { periods: 60, minimumSamples: 3600 } });
   });
 
+  test('started mid-minute, the gate judges at the targets only at the bake\'s end, not at the look before it', async () => {
+    // Both slots at 2 % errors: nothing against stable, below the 5 % critical level, above the 1 % target.
+    const twoPercentStable = { ToolCalls: 540, ToolCallSuccesses: 529, ToolCallErrors: 11, EnumValidations: 324, EnumValidationFailures: 1, RequestCount: 540, TargetResponseTimeP95Ms: 75 };
+    const twoPercent = (i: number): MinuteValues => ({ ...canaryMinute(i), ToolCallErrors: i % 5 === 0 ? 2 : 1, ToolCallSuccesses: 60 - (i % 5 === 0 ? 2 : 1) });
+    mocks.cloudformation.on(DescribeStacksCommand).resolves(describeStacks('production', { canaryTraffic: 10 }));
+    mocks.elb.on(DescribeRulesCommand).resolves(rules('production', 90, 10));
+    mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'clear' } });
+    publishWindow(fake, windowOf({ minutes: 40, canary: twoPercent, stable: () => twoPercentStable, start: START }), TARGETS);
+    const clock = new FakeClock(NOW + 20_000);
+    const run = await runCommand(['gate', '--environment', 'production', '--json'], { clock });
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout) as { elapsedMs: number; look: { final: boolean }; reasons: string[] };
+    expect(result.elapsedMs).toBe(30 * 60_000);
+    expect(result.look.final).toBe(true);
+    expect(result.reasons).toEqual([expect.stringMatching(/^canary error rate 2\.04 % \(38 failed of 1860\) vs the target 1 %: exact binomial p = .* <= alpha 0\.0052, significantly above it$/)]);
+    expect(run.stderr.split('\n').find((l) => l.includes(' 29m 00s/30m 00s '))).toMatch(/\| inconclusive$/);
+  });
+
   test('at 100 % a pass leads to promote', async () => {
     deployed(100);
     const run = await runCommand(['gate', '--environment', 'production', '--window', '5m', '--min-requests', '100']);

@@ -8,7 +8,11 @@ import { STATE_NAMES } from '../lib/constructs/private/rollout-definition';
 import { parseLatch, serializeLatch } from '../lib/shared/rollback-contract';
 import type { ReleaseSummary } from '../lib/shared/release-history';
 import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES } from '../lib/shared/rollout-contract';
+import { judgeBake } from '../lambda/rollout-judge/bake-check';
+import { alignedRange } from '../lib/shared/metric-window-reader';
+import { SEED_THRESHOLDS } from '../lib/shared/metrics-contract';
 import { APPROVAL_PLAN, HISTORY, LATCH, STACK, engineWorld } from './helpers/rollout-world';
+import { windowOf } from './helpers/windows';
 
 const T0 = Date.parse('2026-11-28T10:00:00.000Z');
 const MIN = 60_000;
@@ -100,6 +104,27 @@ describe('the seed plan, healthy canary', () => {
     const { execution } = await run;
     expect(((execution.stopDate?.getTime() ?? 0) - T0) / MIN).toBe(150 + 4 * 3);
   });
+});
+
+test('with the real judge on windows rounded out to whole minutes, each bake is judged final exactly once, and that look passes', async () => {
+  const s = setup();
+  s.world.updateDurationMs = 3 * MIN + 7_000; // bakes start mid-minute
+  const finals: { step: number; final: boolean; verdict: string }[] = [];
+  s.world.judge = (request) => {
+    const range = alignedRange({ startMs: Date.parse(request.windowStart), endMs: Date.parse(request.windowEnd) });
+    const window = windowOf({ minutes: range.periods, start: new Date(range.startMs).toISOString(), canaryPercent: request.canaryPercent });
+    const j = judgeBake(window, request, { thresholds: SEED_THRESHOLDS, minimumSamplesPerMinute: 10 });
+    finals.push({ step: request.step, final: j.look.final, verdict: j.verdict });
+    return { verdict: j.verdict, reasons: j.reasons };
+  };
+  const execution = await s.start(INPUT);
+  await s.world.runFor(4 * 60 * MIN);
+  expect(execution.status).toBe('SUCCEEDED');
+  for (const step of [1, 3, 5]) {
+    const looks = finals.filter((f) => f.step === step);
+    expect(looks.filter((f) => f.final)).toEqual([{ step, final: true, verdict: 'pass' }]);
+    expect(looks.at(-1)).toEqual({ step, final: true, verdict: 'pass' });
+  }
 });
 
 describe('a failed judgement rolls back through the rollback function and ends failed', () => {

@@ -178,7 +178,6 @@ export function bakePower(exposure: BakeExposure, perMinute: { canary: number; s
     judge(expectedWindow(options.environment, exposure.canaryPercent, exposure.minutes, canary, stable), {
       thresholds,
       minimumSamplesPerMinute: options.minimumSamplesPerMinute,
-      bakeSeconds: exposure.minutes * 60,
     }).verdict;
   // Healthy: half the error target, both slots alike.
   const healthy = thresholds.errorRate.target / 2;

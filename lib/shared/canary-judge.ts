@@ -7,9 +7,10 @@
  * ## What it decides
  * 1. An alarm of this environment at critical or trigger level in ALARM during the window fails,
  *    whatever the numbers say.
- * 2. Below the minimum sample count (the KPI formulas' rule, applied to the whole window: tool
- *    calls and requests of the canary, and of stable while it serves traffic) it holds. No data is
- *    hold, never pass.
+ * 2. Below the minimum sample count (the KPI formulas' rule, applied to the minutes of the bake
+ *    seen so far, at most the whole bake: tool calls and requests of the canary, and of stable
+ *    while it serves traffic) it holds. No data is hold, never pass. The count stops growing at the
+ *    bake's end, so a hold after the bake turns into a verdict once the samples come in.
  * 3. Eight checks, each a one-sided test that the canary is worse:
  *    - against stable over the same window: the LLM success rate and the error rate with Fisher's
  *      exact test (the exact conditional test of two binomial proportions: given the total of
@@ -41,8 +42,12 @@
  *    Biometrika 70:659-663), so early looks need overwhelming evidence; the look that completes the
  *    bake gets the rest (about 4.1 % for a 30-minute bake). Each look's share is split equally
  *    over the eight checks. A look before the end can fail or hold, never pass.
- *    After the bake, a look either has the samples and decides (pass or fail), or lacks them and
- *    runs no test (hold), so at most one look at the final level ever tests.
+ *    A look is final when the time it is taken (`lookMs`, the caller's end, before the reader rounds
+ *    the window out to whole periods) reaches the bake's end. Before that, t is its whole elapsed
+ *    periods over the bake's, kept below 1: looks at least a period apart have distinct t, so the
+ *    interim looks spend at most α(1 - 1/periods) in all, however they fall.
+ *    At or after the end, a look either has the samples and decides (pass or fail), or lacks them
+ *    and runs no test (hold), so at most one look at the final level ever tests.
  * 5. A hold at or after the deadline is a fail: a canary that cannot be judged does not stay.
  *
  * The guarantee, P(fail | healthy canary) <= 5 % per gate, assumes independent requests; a burst of
@@ -84,11 +89,20 @@ export interface JudgeOptions {
   /** The environment's KPI table (config). */
   readonly thresholds: KpiThresholdTable;
   readonly minimumSamplesPerMinute: number;
-  /** The bake the window belongs to: a verdict can pass once the window covers it. @default - the window's own length */
-  readonly bakeSeconds?: number;
-  /** Samples the whole window needs, replacing minimumSamplesPerMinute x minutes. */
+  /**
+   * The bake the window belongs to (ms since the epoch). A look is final (the targets apply, a
+   * pass becomes possible, the rest of the budget is spent) once `lookMs` reaches `endMs`.
+   * @default - the window is the whole bake: from its start to its end
+   */
+  readonly bake?: { readonly startMs: number; readonly endMs: number };
+  /**
+   * When the look is taken: the end the caller asked for, before the reader rounded it up to a
+   * whole period. @default - the window's end
+   */
+  readonly lookMs?: number;
+  /** Samples the window needs, replacing minimumSamplesPerMinute x the minutes judged. */
   readonly minimumSamples?: number;
-  /** A hold at or after this time (ms since the epoch, compared with the window's end) is a fail. */
+  /** A hold at or after this time (ms since the epoch, compared with `lookMs`) is a fail. */
   readonly deadlineMs?: number;
 }
 
@@ -134,7 +148,9 @@ export interface Judgement {
     /** Periods in the window, and in the bake. */
     readonly periods: number;
     readonly bakePeriods: number;
-    /** The window completes the bake: pass becomes possible and the targets apply. */
+    /** Whole periods of the bake elapsed at this look (the spending function's t is this / bakePeriods). */
+    readonly elapsedPeriods: number;
+    /** The look is at or after the bake's end: pass becomes possible and the targets apply. */
     readonly final: boolean;
     readonly start: string;
     readonly end: string;
@@ -154,13 +170,20 @@ export interface Judgement {
 export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   const periods = windowPeriods(window);
   const periodSeconds = window.periodSeconds;
-  const bakePeriods = Math.max(1, Math.ceil((options.bakeSeconds ?? periods * periodSeconds) / periodSeconds));
-  const final = periods >= bakePeriods;
+  const periodMs = periodSeconds * 1000;
   const startMs = windowStartMs(window);
   const endMs = windowEndMs(window);
-  const minimum = options.minimumSamples ?? minimumSamples(options.minimumSamplesPerMinute, periods * periodSeconds);
+  const bake = options.bake ?? { startMs, endMs };
+  const lookMs = options.lookMs ?? endMs;
+  const bakePeriods = Math.max(1, Math.ceil((bake.endMs - bake.startMs) / periodMs));
+  const final = lookMs >= bake.endMs;
+  const elapsedPeriods = Math.max(0, Math.floor((lookMs - bake.startMs) / periodMs));
+  // The samples needed grow with the bake and stop at the bake's end: a hold after the bake can
+  // still turn into a verdict as samples come in, before the hold deadline.
+  const judgedSeconds = Math.max(0, Math.min(lookMs, bake.endMs) - bake.startMs) / 1000;
+  const minimum = options.minimumSamples ?? minimumSamples(options.minimumSamplesPerMinute, judgedSeconds);
   const perPeriod = minimumSamples(options.minimumSamplesPerMinute, periodSeconds);
-  const alphaPerCheck = lookAlpha(periods, bakePeriods) / CHECKS.length;
+  const alphaPerCheck = lookAlpha(final ? bakePeriods : elapsedPeriods, bakePeriods) / CHECKS.length;
 
   const counts = { stable: countsOf(window.slots.stable), canary: countsOf(window.slots.canary) };
   const p95 = { stable: eligibleP95(window.slots.stable, perPeriod), canary: eligibleP95(window.slots.canary, perPeriod) };
@@ -169,6 +192,7 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   const look = {
     periods,
     bakePeriods,
+    elapsedPeriods,
     final,
     start: new Date(startMs).toISOString(),
     end: new Date(endMs).toISOString(),
@@ -177,7 +201,7 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
     alphaPerCheck,
   };
   const decide = (verdict: Verdict, reasons: string[], checks: Check[] = []): Judgement => {
-    if (verdict === 'hold' && options.deadlineMs !== undefined && endMs >= options.deadlineMs) {
+    if (verdict === 'hold' && options.deadlineMs !== undefined && lookMs >= options.deadlineMs) {
       return { verdict: 'fail', reasons: [`still inconclusive at the deadline ${new Date(options.deadlineMs).toISOString()}: ${reasons.join('; ')}`], look, slots, checks, alarms };
     }
     return { verdict, reasons, look, slots, checks, alarms };
@@ -191,7 +215,7 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   ].filter((s): s is string => s !== undefined);
   if (short.length > 0) {
     if (alarmReasons.length > 0) return decide('fail', alarmReasons);
-    const minutes = (periods * periodSeconds) / 60;
+    const minutes = Math.round((lookMs - bake.startMs) / 60_000);
     return decide('hold', [`the canary saw ${short.join(' and ')} in ${minutes} minutes, fewer than the ${minimum} needed to judge`]);
   }
 
@@ -208,21 +232,25 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   const failed = checks.filter((c) => c.result === 'fail').map((c) => c.detail);
   if (alarmReasons.length > 0 || failed.length > 0) return decide('fail', [...alarmReasons, ...failed], checks);
   if (!final) {
-    const minutes = (p: number) => (p * periodSeconds) / 60;
-    const bakeEnd = new Date(startMs + bakePeriods * periodSeconds * 1000).toISOString();
-    return decide('hold', [`the bake runs until ${bakeEnd}: ${minutes(periods)} of ${minutes(bakePeriods)} minutes seen, no check failed so far`], checks);
+    const minutes = (ms: number) => Math.floor(ms / 60_000);
+    const seen = `${minutes(lookMs - bake.startMs)} of ${minutes(bake.endMs - bake.startMs)} minutes seen`;
+    return decide('hold', [`the bake runs until ${new Date(bake.endMs).toISOString()}: ${seen}, no check failed so far`], checks);
   }
   return decide('pass', [], checks);
 }
 
 /**
- * The level a look spends in all: the O'Brien-Fleming-type increment of the interim budget before
- * the bake ends, and everything left of the gate's budget at the look that completes it.
+ * The level a look spends in all, by the whole periods of the bake elapsed: before the bake ends,
+ * the O'Brien-Fleming-type increment of the interim budget over the last period, with t clipped
+ * below 1 (an interim look never spends the final share); at or after the end, everything left of
+ * the gate's budget. Looks at least a period apart have distinct elapsed periods, so the interim
+ * looks spend at most α(1 - 1/bakePeriods) in all, whenever they fall.
  */
-export function lookAlpha(periods: number, bakePeriods: number): number {
+export function lookAlpha(elapsedPeriods: number, bakePeriods: number): number {
   const spent = (k: number) => obrienFlemingSpending(k / bakePeriods, INTERIM_BUDGET);
-  if (periods >= bakePeriods) return FALSE_ROLLBACK_BUDGET - spent(bakePeriods - 1);
-  return spent(periods) - spent(periods - 1);
+  if (elapsedPeriods >= bakePeriods) return FALSE_ROLLBACK_BUDGET - spent(bakePeriods - 1);
+  const k = Math.min(elapsedPeriods, bakePeriods - 1);
+  return k <= 0 ? 0 : spent(k) - spent(k - 1);
 }
 
 interface CheckContext {

@@ -14,7 +14,7 @@
 import { accessSync, constants as fsConstants, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FALSE_ROLLBACK_BUDGET, judge, VERDICT_JSON, type Check, type Judgement, type JudgeOptions, type Verdict } from '../../shared/canary-judge';
-import { MetricWindowError, parseMetricWindowJson, serializeMetricWindow, windowPeriods, type MetricWindow } from '../../shared/metric-window';
+import { MetricWindowError, parseMetricWindowJson, serializeMetricWindow, windowPeriods, windowStartMs, type MetricWindow } from '../../shared/metric-window';
 import { loadBalancerDimension, MetricReadError, readMetricWindow, targetGroupDimension } from '../../shared/metric-window-reader';
 import { KPI_IDS, KPIS, kpiLevel, PHASE_BAKE_MINUTES, type KpiId, type KpiThresholdTable } from '../../shared/metrics-contract';
 import type { EnvironmentCommand } from '../command';
@@ -78,10 +78,12 @@ export async function gate(ctx: CommandContext, options: Options): Promise<Comma
     throw new UsageError('--record and --replay cannot be used together: --record writes the window the gate reads from AWS, --replay judges a written one');
   }
   if (record !== undefined) checkWritable(record);
-  const judgeOptions = (windowMs: number): JudgeOptions => ({
+  /** The bake runs windowMs from startMs; a look at lookMs (the window's end by default) is final once the bake is over. */
+  const judgeOptions = (startMs: number, windowMs: number, lookMs?: number): JudgeOptions => ({
     thresholds,
     minimumSamplesPerMinute: ctx.config.minimumSamplesPerMinute,
-    bakeSeconds: windowMs / 1000,
+    bake: { startMs, endMs: startMs + windowMs },
+    ...(lookMs !== undefined ? { lookMs } : {}),
     ...(minimumSamples !== undefined ? { minimumSamples } : {}),
   });
   const criteria = (windowMs: number, canaryPercent: number, judgement?: Judgement): Criteria => ({
@@ -95,7 +97,7 @@ export async function gate(ctx: CommandContext, options: Options): Promise<Comma
   if (replay !== undefined) {
     const window = readRecordedWindow(ctx, replay);
     const windowMs = explicitWindowMs ?? windowPeriods(window) * window.periodSeconds * 1000;
-    const judgement = judge(window, judgeOptions(windowMs));
+    const judgement = judge(window, judgeOptions(windowStartMs(window), windowMs));
     return decided(ctx, judgement.verdict, judgement.reasons, criteria(windowMs, window.canaryPercent, judgement), { judgement, latchedDuring: false, replayedFrom: replay });
   }
 
@@ -126,7 +128,7 @@ export async function gate(ctx: CommandContext, options: Options): Promise<Comma
   for (;;) {
     const now = ctx.clock.now();
     window = await readLiveWindow(ctx, stack, startMs, now, weights.canary);
-    judgement = judge(window, judgeOptions(windowMs));
+    judgement = judge(window, judgeOptions(startMs, windowMs, now));
     latchedDuring = (await readLatch(ctx, stack)).latched;
     ctx.report.progress(progressLine(ctx, now - startMs, windowMs, judgement));
     if (judgement.verdict === 'fail' || latchedDuring || now >= endMs) break;
