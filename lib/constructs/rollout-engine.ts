@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { KpiThresholdTable } from '../shared/metrics-contract';
 import { ROLLOUT_EVENT_SOURCE } from '../shared/metrics-contract';
-import { alarmNamePrefix, releaseHistoryParameterName } from '../shared/names';
+import { releaseHistoryParameterName } from '../shared/names';
 import {
   planProblems,
   ROLLOUT_EVENT_TYPES,
@@ -158,16 +158,16 @@ export class RolloutEngine extends Construct {
     const allow = (actions: string[], resources: string[]) => role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
     allow(['cloudformation:DescribeStacks'], [Arn.format({ service: 'cloudformation', resource: 'stack', resourceName: `${props.serviceStackName}/*` }, stack)]);
     // GetMetricData and DescribeAlarms have no resource-level permission (Service Authorization
-    // Reference, CloudWatch; DESIGN.md "Facts"): the window reader reads the alarms in ALARM now.
-    allow(['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms'], ['*']);
-    allow(['cloudwatch:DescribeAlarmHistory'], [Arn.format({ service: 'cloudwatch', resource: 'alarm', resourceName: `${alarmNamePrefix(env)}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack)]);
+    // Reference, CloudWatch; DESIGN.md "Facts"). The window reader asks DescribeAlarmHistory for
+    // every metric and composite alarm (no AlarmName) and keeps this environment's names; "To use
+    // this operation and return information about a composite alarm, you must be signed on with the
+    // cloudwatch:DescribeAlarmHistory permission that is scoped to *"
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html).
+    allow(['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], ['*']);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:GetMetricData and cloudwatch:DescribeAlarms support no resource-level permission; they only read metrics and alarm states.',
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${alarmNamePrefix(env)}*]`,
-      reason: "The alarm history of this environment's alarms only: their names share the environment's prefix.",
+      reason:
+        'Read-only CloudWatch calls: GetMetricData and DescribeAlarms support no resource-level permission, and DescribeAlarmHistory returns composite alarms only with the permission scoped to * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html).',
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${props.serviceStackName}/*]`,
