@@ -85,9 +85,10 @@ describe('approve', () => {
     return w;
   };
 
-  test('sends the task token of the waiting approval step, read from the run history; the rollout goes on to promotion', async () => {
+  test('sends the newest task token of the waiting approval step (renewed every 5 minutes), read from the run history; the rollout goes on to promotion', async () => {
     const { world, clock } = await waiting();
-    const token = world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested)[0]?.detail.taskToken;
+    expect(world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed)).toHaveLength(1);
+    const token = world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed)[0]?.detail.taskToken;
     const run = await runCommand(['approve', '--environment', 'production', '--comment', 'dashboards look fine'], { clock });
     expect(run.code).toBe(0);
     expect(mocks.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: token, output: JSON.stringify({ approvedBy: USER, comment: 'dashboards look fine' }) }]);
@@ -118,6 +119,32 @@ describe('approve', () => {
     const run = await runCommand(['approve', '--environment', 'production'], { clock });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('next: End the rollout: npx mcp-rollout abort --environment production --confirm.');
+  });
+
+  test('a round that ends as the token is sent: approve finds the renewed token and sends it', async () => {
+    const { world, clock } = await waiting();
+    const first = world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed)[0]?.detail.taskToken;
+    // The wait times out just before SendTaskSuccess arrives; the engine renews it.
+    mocks.sfn
+      .on(SendTaskSuccessCommand)
+      .callsFakeOnce(async () => {
+        clock.current += 3 * MIN;
+        await world.catchUp();
+        throw Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+      })
+      .callsFake(async (i: { taskToken: string; output: string }) => {
+        await world.catchUp();
+        world.sendTask(i.taskToken, { output: JSON.parse(i.output) });
+        return {};
+      });
+    const run = await runCommand(['approve', '--environment', 'production'], { clock });
+    expect(run.code).toBe(0);
+    const sent = mocks.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken);
+    const renewed = world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed).at(-1)?.detail.taskToken;
+    expect(sent).toEqual([first, renewed]);
+    expect(renewed).not.toBe(first);
+    await world.runFor(30 * MIN);
+    expect(world.executions[0]?.status).toBe('SUCCEEDED');
   });
 
   test('an approval that timed out meanwhile is reported, not retried', async () => {

@@ -5,9 +5,10 @@
  * the synthesized template carries exactly that definition.
  */
 import { STATE_NAMES } from '../lib/constructs/private/rollout-definition';
+import { progressFromHistory, stepLabels } from '../lib/cli/rollouts';
 import { parseLatch, serializeLatch } from '../lib/shared/rollback-contract';
 import type { ReleaseSummary } from '../lib/shared/release-history';
-import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES } from '../lib/shared/rollout-contract';
+import { HISTORY_EVENTS, ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES, SEED_ROLLOUT_PLAN, worstCaseHistoryEvents } from '../lib/shared/rollout-contract';
 import { judgeBake } from '../lambda/rollout-judge/bake-check';
 import { alignedRange } from '../lib/shared/metric-window-reader';
 import { SEED_THRESHOLDS } from '../lib/shared/metrics-contract';
@@ -315,6 +316,12 @@ describe('before any traffic moves', () => {
   });
 });
 
+/** The token of the approval wait running now: the request's, or its latest renewal's. */
+function newestToken(world: ReturnType<typeof setup>['world']): string {
+  const events = [...world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested), ...world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed)].sort((a, b) => a.at - b.at);
+  return events.at(-1)!.detail.taskToken as string;
+}
+
 describe('manual approval steps', () => {
   const waiting = async () => {
     const s = setup({ plan: APPROVAL_PLAN });
@@ -328,7 +335,7 @@ describe('manual approval steps', () => {
     expect(execution.current).toBe('Step 3 approval: wait for approval');
     const request = s.world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested)[0]!.detail;
     expect(request).toMatchObject({ environment: 'production', step: 2, canaryPercent: 10, canaryImage: 'v1.5.0', approveWith: 'npx mcp-rollout approve --environment production' });
-    s.world.sendTask(request.taskToken as string, { output: { approvedBy: 'bob' } });
+    s.world.sendTask(newestToken(s.world), { output: { approvedBy: 'bob' } });
     await s.world.runFor(30 * MIN);
     expect(execution.status).toBe('SUCCEEDED');
     expect(s.world.eventsOf(ROLLOUT_EVENT_TYPES.step).find((e) => e.detail.stepType === 'approval')?.detail.message).toBe('approved by bob');
@@ -336,12 +343,44 @@ describe('manual approval steps', () => {
 
   test('abort (SendTaskFailure mcp-rollout.Aborted) rolls back', async () => {
     const { s, execution } = await waiting();
-    const token = s.world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested)[0]!.detail.taskToken as string;
+    const token = newestToken(s.world);
     s.world.sendTask(token, { error: ROLLOUT_ERRORS.aborted, cause: 'bob: wrong image' });
     await s.world.runFor(MIN);
     expect(execution.error).toBe(ROLLOUT_ERRORS.rolledBack);
     expect(execution.cause).toBe('Step 3 approval: aborted by bob: wrong image');
     expect(() => s.world.sendTask(token, { output: {} })).toThrow(/Task does not exist/);
+  });
+
+  test('a latch set while it waits stops the run within one approval wait (5 minutes), re-asserting the rollback', async () => {
+    const { s, execution } = await waiting();
+    const at = s.clock.current;
+    s.world.invokeRollback(LATCH, { action: 'rollback', reason: 'alarm', requestedBy: 'mcp-rollout-production-canary-error-rate-trigger' });
+    await s.world.runFor(6 * MIN);
+    expect(execution.error).toBe(ROLLOUT_ERRORS.stoppedByLatch);
+    expect((execution.stopDate?.getTime() ?? Infinity) - at).toBeLessThanOrEqual(5 * MIN);
+    expect(s.world.rollbackRequests.map((r) => r.requestedBy)).toEqual(['mcp-rollout-production-canary-error-rate-trigger', 'mcp-rollout-production-rollout/run-1']);
+  });
+
+  test('the wait is renewed every 5 minutes with a new token; the renewals do not reach the info topic rule, the old token is refused', async () => {
+    const { s, execution } = await waiting();
+    const requested = s.world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested);
+    const renewed = s.world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed);
+    expect(requested).toHaveLength(1);
+    expect(renewed.length).toBeGreaterThanOrEqual(1);
+    expect(renewed.map((e) => e.at - requested[0]!.at)).toEqual(renewed.map((_, i) => (i + 1) * 5 * MIN));
+    expect(renewed[0]!.detail).toMatchObject({ ...requested[0]!.detail, taskToken: expect.not.stringMatching(requested[0]!.detail.taskToken as string), time: expect.any(String) });
+    expect(() => s.world.sendTask(requested[0]!.detail.taskToken as string, { output: { approvedBy: 'bob' } })).toThrow(/Task does not exist/);
+    // status: waiting since the approval began (not since the last renewal), the newest token, the step's deadline.
+    const progress = progressFromHistory({ executionArn: 'x', name: 'run-1', status: 'RUNNING' }, stepLabels(JSON.stringify(execution.definition)), execution.history);
+    expect(progress.pendingApproval).toEqual({
+      step: 2,
+      taskToken: renewed.at(-1)!.detail.taskToken,
+      since: new Date(requested[0]!.at),
+      expiresAt: new Date(requested[0]!.at + 60 * MIN).toISOString(),
+    });
+    s.world.sendTask(renewed.at(-1)!.detail.taskToken as string, { output: { approvedBy: 'bob' } });
+    await s.world.runFor(30 * MIN);
+    expect(execution.status).toBe('SUCCEEDED');
   });
 
   test('nobody approving within the timeout rolls back', async () => {
@@ -350,6 +389,32 @@ describe('manual approval steps', () => {
     expect(execution.error).toBe(ROLLOUT_ERRORS.rolledBack);
     expect(execution.cause).toBe('Step 3 approval: nobody approved within 60 minutes');
     expect(s.world.weights).toEqual({ stable: 100, canary: 0 });
+  });
+});
+
+describe('the history budget the plan rule counts with', () => {
+  const eventsBetween = (history: readonly { timestamp?: Date }[], from: number, to: number) => history.filter((h) => h.timestamp!.getTime() > from && h.timestamp!.getTime() <= to).length;
+
+  test('a judged minute, an approval wait and a minute of stack update write what HISTORY_EVENTS says', async () => {
+    const s = setup({ plan: APPROVAL_PLAN });
+    s.world.updateDurationMs = 10 * MIN;
+    s.world.judge = (r) => (Date.parse(r.windowEnd) >= Date.parse(r.bakeEnd) ? { verdict: 'pass', reasons: [] } : { verdict: 'hold', reasons: ['bake running'] });
+    const execution = await s.start(INPUT);
+    await s.world.runFor(3 * MIN); // the first update runs until minute 10
+    expect(eventsBetween(execution.history, T0 + MIN, T0 + 2 * MIN)).toBe(HISTORY_EVENTS.stackUpdateMinute);
+    await s.world.runFor(10 * MIN); // the bake runs from minute 10 to 15
+    expect(eventsBetween(execution.history, T0 + 11 * MIN, T0 + 12 * MIN)).toBe(HISTORY_EVENTS.judgedMinute);
+    await s.world.runFor(20 * MIN); // the approval waits from minute 15
+    expect(execution.current).toBe('Step 3 approval: wait for approval');
+    expect(eventsBetween(execution.history, T0 + 20 * MIN, T0 + 25 * MIN)).toBe(HISTORY_EVENTS.approvalWait);
+  });
+
+  test('the seed plan, run healthy, stays within its worst case', async () => {
+    const s = setup();
+    const execution = await s.start(INPUT);
+    await s.world.runFor(4 * 60 * MIN);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.history.length).toBeLessThan(worstCaseHistoryEvents(SEED_ROLLOUT_PLAN));
   });
 });
 

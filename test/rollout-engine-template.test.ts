@@ -342,7 +342,14 @@ describe('the plan in the config', () => {
     [{ steps: [{ type: 'weight', canaryPercent: 100 }] }, 'environments.production.rollout.steps.0: a bake must follow the last weight step before promotion (every weight is judged)'],
     [{ steps: [{ type: 'weight', canaryPercent: 140 }] }, 'environments.production.rollout.steps.0.canaryPercent: must be an integer from 1 to 100, got 140'],
     [{ steps: [{ type: 'pause', minutes: 5 }] }, 'environments.production.rollout.steps.0.type: must be one of "weight", "bake", "approval", got "pause"'],
-    [{ steps: [{ type: 'weight', canaryPercent: 100 }, { type: 'bake', minutes: 1000, judge: { holdMinutes: 600 } }] }, 'environments.production.rollout.steps: bake and hold minutes must add up to at most 1440 (the execution history holds 25,000 events), got 1600'],
+    [
+      { steps: [{ type: 'weight', canaryPercent: 100 }, { type: 'bake', minutes: 1000, judge: { holdMinutes: 600 } }] },
+      'environments.production.rollout.steps: a run could write 29,140 execution history events (16 a bake or hold minute, 12 every 5 minutes of approval, 27 a minute of stack update timeout), more than the 25,000 a Standard execution keeps: shorten the bakes, holds or approval timeouts',
+    ],
+    [
+      { steps: [{ type: 'weight', canaryPercent: 10 }, { type: 'bake', minutes: 30 }, { type: 'approval', timeoutMinutes: 10080 }, { type: 'weight', canaryPercent: 100 }, { type: 'bake', minutes: 30 }] },
+      'environments.production.rollout.steps: a run could write 31,422 execution history events',
+    ],
     [{ stackUpdateTimeoutMinutes: 2 }, 'environments.production.rollout.stackUpdateTimeoutMinutes: must be an integer from 5 to 360, got 2'],
   ])('refuses %j: %s', (rollout, message) => {
     expect(plan(rollout)).toThrow(message);

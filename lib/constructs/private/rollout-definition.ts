@@ -15,6 +15,7 @@ import type { EnvironmentName } from '../../shared/environment-names';
 import { INFO_EVENTS, ROLLOUT_EVENT_SOURCE } from '../../shared/metrics-contract';
 import { LATCH_CLEAR } from '../../shared/rollback-contract';
 import {
+  APPROVAL_WAIT_SECONDS,
   describeStep,
   percentAtEachStep,
   ROLLOUT_ERRORS,
@@ -508,25 +509,38 @@ class DefinitionBuilder {
     this.announce(n('announce pass'), this.stepEvent(step, 'bake', 'passed', percent, `'bake at ${percent} % passed: ' & $join($verdict.reasons, '; ')`), next);
   }
 
+  /**
+   * An approval waits on a task token in waits of at most APPROVAL_WAIT_SECONDS: between two waits
+   * the run reads the latch (set: it stops as in a bake) and the deadline (passed: it rolls back),
+   * then waits again with a new token. So a latch set during a day-long approval stops the run
+   * within minutes, and `approve` always finds the newest token in the history.
+   */
   private approval(prefix: string, step: number, timeoutMinutes: number, percent: number, next: string): void {
     const n = (s: string) => `${prefix}: ${s}`;
     const env = this.props.environment;
-    this.add(n('start'), { Type: 'Pass', Next: n('wait for approval') });
+    this.add(n('start'), {
+      Type: 'Pass',
+      Assign: { approvalExpiresAt: j(`$fromMillis($toMillis($now()) + ${timeoutMinutes * 60_000})`), approvalRenewed: false },
+      Next: n('wait for approval'),
+    });
     // The request is an event on the default bus: its detail carries the task token, which
-    // `approve` also reads from the execution history. The info topic rule never forwards it.
+    // `approve` also reads from the execution history. The info topic rule never forwards it, and
+    // gets only the first request, not the renewals.
+    const detailType = `$approvalRenewed ? ${lit(ROLLOUT_EVENT_TYPES.approvalRenewed)} : ${lit(ROLLOUT_EVENT_TYPES.approvalRequested)}`;
     this.add(n('wait for approval'), {
       Type: 'Task',
       Resource: 'arn:aws:states:::events:putEvents.waitForTaskToken',
       Arguments: {
         Entries: j(`[{
-          'Source': ${lit(ROLLOUT_EVENT_SOURCE)}, 'EventBusName': 'default', 'DetailType': ${lit(ROLLOUT_EVENT_TYPES.approvalRequested)},
+          'Source': ${lit(ROLLOUT_EVENT_SOURCE)}, 'EventBusName': 'default', 'DetailType': ${detailType},
           'Detail': { 'environment': ${this.env}, 'execution': $states.context.Execution.Name, 'executionArn': $states.context.Execution.Id,
             'step': ${step}, 'canaryPercent': ${percent}, 'canaryImage': $canaryImage, 'requestedBy': $requestedBy,
             'approveWith': ${lit(`npx mcp-rollout approve --environment ${env}`)}, 'abortWith': ${lit(`npx mcp-rollout abort --environment ${env}`)},
-            'expiresAt': $fromMillis($toMillis($now()) + ${timeoutMinutes * 60_000}), 'taskToken': $states.context.Task.Token, 'time': $now() }
+            'expiresAt': $approvalExpiresAt, 'taskToken': $states.context.Task.Token, 'time': $now() }
         }]`),
       },
-      TimeoutSeconds: timeoutMinutes * 60,
+      // A JSONata TimeoutSeconds is a positive integer: this wait, or what is left of the approval.
+      TimeoutSeconds: j(`$max([1, $min([${APPROVAL_WAIT_SECONDS}, $ceil(($toMillis($approvalExpiresAt) - $toMillis($now())) / 1000)])])`),
       Assign: { approval: j('$states.result') },
       Catch: [
         {
@@ -534,10 +548,23 @@ class DefinitionBuilder {
           Assign: { failure: j(`${lit(`${prefix}: aborted by `)} & $states.errorOutput.Cause`) },
           Next: STATE_NAMES.onError,
         },
-        { ErrorEquals: ['States.Timeout'], Assign: { failure: `${prefix}: nobody approved within ${timeoutMinutes} minutes` }, Next: STATE_NAMES.onError },
+        { ErrorEquals: ['States.Timeout'], Assign: { approvalRenewed: true }, Next: n('read latch while waiting') },
         ...this.catchAll(n('wait for approval')),
       ],
       Next: n('read latch'),
+    });
+    this.getLatch(n('read latch while waiting'), n('still waiting?'));
+    this.add(n('still waiting?'), {
+      Type: 'Choice',
+      Choices: [
+        { Condition: j(`$latch != ${lit(LATCH_CLEAR)}`), Next: STATE_NAMES.latched },
+        {
+          Condition: j('$toMillis($now()) >= $toMillis($approvalExpiresAt)'),
+          Assign: { failure: `${prefix}: nobody approved within ${timeoutMinutes} minutes` },
+          Next: STATE_NAMES.onError,
+        },
+      ],
+      Default: n('wait for approval'),
     });
     this.getLatch(n('read latch'), n('latch set?'));
     this.latchChoice(n('latch set?'), n('announce'));
