@@ -12,7 +12,7 @@ import { HISTORY_EVENTS, ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES, SEED_ROLLOUT_PLAN,
 import { judgeBake } from '../lambda/rollout-judge/bake-check';
 import { alignedRange } from '../lib/shared/metric-window-reader';
 import { SEED_THRESHOLDS } from '../lib/shared/metrics-contract';
-import { APPROVAL_PLAN, HISTORY, LATCH, STACK, engineWorld } from './helpers/rollout-world';
+import { APPROVAL_PLAN, HISTORY, LATCH, LOCK_TABLE, MACHINE_ARN, STACK, engineWorld } from './helpers/rollout-world';
 import { windowOf } from './helpers/windows';
 
 const T0 = Date.parse('2026-11-28T10:00:00.000Z');
@@ -271,6 +271,75 @@ describe('before any traffic moves', () => {
     const execution = await s.start(input);
     expect(execution.error).toBe(ROLLOUT_ERRORS.invalidInput);
     expect(execution.history.filter((e) => e.type === 'TaskScheduled')).toEqual([]);
+  });
+
+  test('one rollout at a time even when ListExecutions lags: of two runs started a second apart, exactly one proceeds', async () => {
+    const s = setup();
+    s.world.listExecutionsLagMs = 10_000;
+    const first = await s.start(INPUT, 'first');
+    s.clock.current += 1_000;
+    const second = await s.start({ ...INPUT, canaryImage: 'v1.6.0' }, 'second');
+    await s.world.runFor(10 * MIN);
+    expect(second.error).toBe(ROLLOUT_ERRORS.alreadyRunning);
+    expect(first.status).toBe('RUNNING');
+    expect(s.world.stacks.get(STACK)?.updates.map((u) => params(u.request).CanaryImageTag)).toEqual([{ ParameterKey: 'CanaryImageTag', ParameterValue: 'v1.5.0' }]);
+  });
+
+  test('the lock names its run while it runs, and every end releases it', async () => {
+    const lockItem = (s: ReturnType<typeof setup>) => s.world.tables.get(LOCK_TABLE)?.items.get('production');
+    const ends: [string, (s: ReturnType<typeof setup>) => void, number, string | undefined][] = [
+      ['promoted', () => undefined, 4 * 60 * MIN, undefined],
+      ['rolled back', (s) => (s.world.judge = () => ({ verdict: 'fail', reasons: ['error rate 12 %'] })), 30 * MIN, ROLLOUT_ERRORS.rolledBack],
+      ['rollback failed', (s) => ((s.world.judge = () => ({ verdict: 'fail', reasons: ['x'] })), (s.world.rollbackFails = true)), 30 * MIN, ROLLOUT_ERRORS.rollbackFailed],
+    ];
+    for (const [, arrange, minutes, error] of ends) {
+      const s = setup();
+      arrange(s);
+      const execution = await s.start(INPUT);
+      expect(lockItem(s)).toMatchObject({ environment: { S: 'production' }, execution: { S: execution.context.executionArn }, canaryImage: { S: 'v1.5.0' }, requestedBy: { S: 'alice' } });
+      await s.world.runFor(minutes);
+      expect(execution.error).toBe(error);
+      expect(execution.status).not.toBe('RUNNING');
+      expect(lockItem(s)).toBeUndefined();
+    }
+  });
+
+  test('released when the latch stops the run, when the latch refuses it at the start, and when it fails before traffic', async () => {
+    const lockItem = (s: ReturnType<typeof setup>) => s.world.tables.get(LOCK_TABLE)?.items.get('production');
+    const latchedDuring = setup();
+    const first = await latchedDuring.start(INPUT);
+    await latchedDuring.world.runFor(10 * MIN);
+    latchedDuring.world.invokeRollback(LATCH, { action: 'rollback', reason: 'alarm', requestedBy: 'alarm' });
+    await latchedDuring.world.runFor(2 * MIN);
+    expect(first.error).toBe(ROLLOUT_ERRORS.stoppedByLatch);
+    expect(lockItem(latchedDuring)).toBeUndefined();
+    const refused = await latchedDuring.start(INPUT);
+    expect(refused.error).toBe(ROLLOUT_ERRORS.latchedAtStart);
+    expect(lockItem(latchedDuring)).toBeUndefined();
+
+    const noRole = setup({ stack: { roleArn: null } });
+    const failed = await noRole.start(INPUT);
+    await noRole.world.runFor(5 * MIN);
+    expect(failed.error).toBe(ROLLOUT_ERRORS.failedBeforeTraffic);
+    expect(lockItem(noRole)).toBeUndefined();
+  });
+
+  test('a run stopped from outside keeps the lock, which the next run takes over: its holder is no longer RUNNING', async () => {
+    const s = setup();
+    const stopped = await s.start(INPUT, 'stopped');
+    stopped.stop('States.Aborted', 'stopped in the console');
+    const next = await s.start({ ...INPUT, canaryImage: 'v1.6.0' }, 'next');
+    expect(next.status).toBe('RUNNING');
+    expect(s.world.tables.get(LOCK_TABLE)?.items.get('production')?.execution).toEqual({ S: next.context.executionArn });
+    expect(next.history.some((e) => e.stateEnteredEventDetails?.name === STATE_NAMES.takeOverLock)).toBe(true);
+  });
+
+  test('a lock naming an execution that no longer exists (history expired) is taken over too', async () => {
+    const s = setup();
+    s.world.putItem({ TableName: LOCK_TABLE, Item: { environment: { S: 'production' }, execution: { S: `${MACHINE_ARN.replace(':stateMachine:', ':execution:')}:long-gone` } } });
+    const execution = await s.start(INPUT);
+    expect(execution.status).toBe('RUNNING');
+    expect(s.world.tables.get(LOCK_TABLE)?.items.get('production')?.execution).toEqual({ S: execution.context.executionArn });
   });
 
   test('one rollout at a time: a second run stops before touching the stack', async () => {

@@ -200,6 +200,27 @@ export function rolloutJudgeFunctionName(environment: EnvironmentName): string {
   return `${resourcePrefix(environment)}-rollout-judge`;
 }
 
+/**
+ * The DynamoDB table that holds the environment's rollout lock: one item, keyed by the environment,
+ * naming the execution that holds it (ROLLOUT_LOCK_ATTRIBUTES). A run takes it with a conditional
+ * PutItem before it changes anything and releases it at every end (README "One at a time").
+ */
+export function rolloutLockTableName(environment: EnvironmentName): string {
+  return `${resourcePrefix(environment)}-rollout-lock`;
+}
+
+/** The lock item's attributes (all strings): the key, and who holds it. */
+export const ROLLOUT_LOCK_ATTRIBUTES = {
+  /** The partition key: the environment's name. */
+  key: 'environment',
+  /** The ARN of the execution that holds the lock. */
+  execution: 'execution',
+  name: 'executionName',
+  canaryImage: 'canaryImage',
+  requestedBy: 'requestedBy',
+  since: 'since',
+} as const;
+
 /** The CloudFormation name of the stack that holds the engine (`Production-Rollout`). */
 export function rolloutStackName(environment: EnvironmentName): string {
   return `${STAGE_IDS[environment]}-Rollout`;

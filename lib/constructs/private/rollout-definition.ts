@@ -21,6 +21,7 @@ import {
   ROLLOUT_ERRORS,
   ROLLOUT_EVENT_TYPES,
   ROLLOUT_INPUT_LIMITS,
+  ROLLOUT_LOCK_ATTRIBUTES,
   rolloutStateMachineName,
   type RolloutPlan,
 } from '../../shared/rollout-contract';
@@ -35,6 +36,8 @@ export interface RolloutDefinitionProps {
   readonly historyParameterName: string;
   readonly rollbackFunctionArn: string;
   readonly judgeFunctionArn: string;
+  /** The DynamoDB table of the environment's rollout lock. */
+  readonly lockTableName: string;
 }
 
 type Json = { readonly [key: string]: unknown };
@@ -58,7 +61,7 @@ export const JUDGE_INTERVAL_SECONDS = 60;
  */
 export const UPDATABLE_STACK_STATUSES = ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'] as const;
 
-/** Errors of a read (DescribeStacks, GetParameter, ListExecutions) worth retrying: anything, a few times. */
+/** Errors of a read (DescribeStacks, GetParameter, GetItem, DescribeExecution) worth retrying: anything, a few times. */
 const READ_RETRY = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' }];
 /**
  * Lambda's transient errors, the list the Step Functions docs recommend retrying
@@ -79,6 +82,13 @@ const LAMBDA_RETRY = [
  */
 const ROLLBACK_RETRY = [...LAMBDA_RETRY, { ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' }];
 const EVENT_RETRY = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }];
+/** Writes of the lock a run tries before it gives up (each after reading who holds it). */
+const LOCK_ATTEMPTS = 3;
+/**
+ * DescribeExecution's error for an unknown execution, as an AWS SDK integration names it:
+ * `<Service>.<ErrorName>` with `Exception` appended (supported-services-awssdk).
+ */
+const SFN_EXECUTION_DOES_NOT_EXIST = 'Sfn.ExecutionDoesNotExistException';
 
 /** A JSONata expression field. */
 const j = (expression: string) => `{% ${expression} %}`;
@@ -90,8 +100,12 @@ export const STATE_NAMES = {
   checkInput: 'Check input',
   invalidInput: 'Invalid input',
   start: 'Start',
-  checkOthers: 'Check for another rollout',
-  anotherRunning: 'Another rollout running?',
+  takeLock: 'Take the rollout lock',
+  readLock: 'Read the rollout lock',
+  lockHolder: 'Who holds the lock?',
+  describeHolder: 'Is its holder running?',
+  holderRunning: 'Holder running?',
+  takeOverLock: 'Take over the lock',
   alreadyRunning: 'Another rollout is running',
   readLatchAtStart: 'Read latch at start',
   latchedAtStart: 'Latched at start?',
@@ -267,33 +281,140 @@ class DefinitionBuilder {
         trafficMoved: false,
         previousStableImage: '',
         failure: '',
+        lockAttempts: 0,
+        lockHolder: '',
       },
-      Next: S.checkOthers,
+      Next: S.takeLock,
     });
-    this.add(S.checkOthers, {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:sfn:listExecutions',
-      Arguments: { StateMachineArn: j('$states.context.StateMachine.Id'), StatusFilter: 'RUNNING', MaxResults: 100 },
-      Assign: { others: j('$count($states.result.Executions[ExecutionArn != $states.context.Execution.Id])') },
-      Retry: READ_RETRY,
-      Catch: this.catchAll(S.checkOthers),
-      Next: S.anotherRunning,
-    });
-    // Two started at once both see each other and both stop: safe, and nothing has changed yet.
-    this.add(S.anotherRunning, { Type: 'Choice', Choices: [{ Condition: j('$others > 0'), Next: S.alreadyRunning }], Default: S.readLatchAtStart });
-    this.add(S.alreadyRunning, {
-      Type: 'Fail',
-      Error: ROLLOUT_ERRORS.alreadyRunning,
-      Cause: `another rollout of ${this.props.environment} is running; one at a time (npx mcp-rollout status --environment ${this.props.environment})`,
-    });
+    this.lock();
     this.getLatch(S.readLatchAtStart, S.latchedAtStart);
-    this.add(S.latchedAtStart, { Type: 'Choice', Choices: [{ Condition: j(`$latch != ${lit(LATCH_CLEAR)}`), Next: S.refusedLatched }], Default: S.announceStart });
+    this.add(S.latchedAtStart, { Type: 'Choice', Choices: [{ Condition: j(`$latch != ${lit(LATCH_CLEAR)}`), Next: this.releaseLock(S.refusedLatched) }], Default: S.announceStart });
     this.add(S.refusedLatched, {
       Type: 'Fail',
       Error: ROLLOUT_ERRORS.latchedAtStart,
       Cause: `${this.props.environment} is rolled back (the latch is set): resume first (npx mcp-rollout resume --environment ${this.props.environment} --confirm)`,
     });
     this.announce(S.announceStart, this.stepEvent(0, 'start', 'started', 0, `'rollout of ' & $canaryImage & ' started by ' & $requestedBy & ($reason = '' ? '' : ': ' & $reason)`), firstStep);
+  }
+
+  /**
+   * One rollout at a time, with a lock that a conditional write takes: DynamoDB evaluates a
+   * PutItem's ConditionExpression against the stored item and writes only when it holds, so of two
+   * runs only one can take an absent lock or take over a given stale holder
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+   * ListExecutions cannot do this: it "is eventually consistent" (ListExecutions API reference).
+   * The lock names its execution; every end of the run releases it (releaseLock), and a run that
+   * finds it held by an execution no longer RUNNING (stopped from outside, timed out, or its
+   * release failed) takes it over with a PutItem conditional on that holder. A failed conditional
+   * write is not told apart by its error name: the run reads the lock back and decides on what it
+   * holds.
+   */
+  private lock(): void {
+    const S = STATE_NAMES;
+    const A = ROLLOUT_LOCK_ATTRIBUTES;
+    const me = '$states.context.Execution.Id';
+    const names = { '#key': A.key, '#execution': A.execution };
+    const item = j(`{
+      ${lit(A.key)}: { 'S': ${this.env} }, ${lit(A.execution)}: { 'S': ${me} }, ${lit(A.name)}: { 'S': $states.context.Execution.Name },
+      ${lit(A.canaryImage)}: { 'S': $canaryImage }, ${lit(A.requestedBy)}: { 'S': $requestedBy }, ${lit(A.since)}: { 'S': $now() } }`);
+    const afterFailedWrite = [{ ErrorEquals: ['States.ALL'], Assign: { lockAttempts: j('$lockAttempts + 1') }, Next: S.readLock }];
+    this.add(S.takeLock, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Arguments: {
+        TableName: this.props.lockTableName,
+        Item: item,
+        // Absent, or already this run's (a retried write that had succeeded).
+        ConditionExpression: 'attribute_not_exists(#key) OR #execution = :me',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':me': { S: j(me) } },
+      },
+      Catch: afterFailedWrite,
+      Next: S.readLatchAtStart,
+    });
+    this.add(S.readLock, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:getItem',
+      Arguments: { TableName: this.props.lockTableName, Key: { [A.key]: { S: this.props.environment } }, ConsistentRead: true },
+      Assign: { lockHolder: j(`$exists($states.result.Item) ? $states.result.Item.${A.execution}.S : ''`) },
+      Retry: READ_RETRY,
+      Catch: this.catchAll(S.readLock),
+      Next: S.lockHolder,
+    });
+    this.add(S.lockHolder, {
+      Type: 'Choice',
+      Choices: [
+        { Condition: j(`$lockHolder = ${me}`), Next: S.readLatchAtStart },
+        // Released meanwhile, or the write failed for another reason: try again, a few times.
+        { Condition: j(`$lockHolder = '' and $lockAttempts < ${LOCK_ATTEMPTS}`), Next: S.takeLock },
+        {
+          Condition: j(`$lockHolder = ''`),
+          Assign: { failure: `could not take the rollout lock (table ${this.props.lockTableName}) in ${LOCK_ATTEMPTS} attempts` },
+          Next: STATE_NAMES.onError,
+        },
+      ],
+      Default: S.describeHolder,
+    });
+    this.add(S.describeHolder, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:sfn:describeExecution',
+      Arguments: { ExecutionArn: j('$lockHolder') },
+      Assign: { holderStatus: j('$states.result.Status') },
+      // An execution older than the history's retention no longer exists: it is not running.
+      Retry: [{ ErrorEquals: [SFN_EXECUTION_DOES_NOT_EXIST], MaxAttempts: 0 }, ...READ_RETRY],
+      Catch: [{ ErrorEquals: [SFN_EXECUTION_DOES_NOT_EXIST], Assign: { holderStatus: 'GONE' }, Next: S.holderRunning }, ...this.catchAll(S.describeHolder)],
+      Next: S.holderRunning,
+    });
+    this.add(S.holderRunning, {
+      Type: 'Choice',
+      Choices: [
+        { Condition: j(`$holderStatus = 'RUNNING'`), Next: S.alreadyRunning },
+        { Condition: j(`$lockAttempts >= ${LOCK_ATTEMPTS}`), Next: S.alreadyRunning },
+      ],
+      Default: S.takeOverLock,
+    });
+    this.add(S.takeOverLock, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Arguments: {
+        TableName: this.props.lockTableName,
+        Item: item,
+        ConditionExpression: '#execution = :holder',
+        ExpressionAttributeNames: { '#execution': A.execution },
+        ExpressionAttributeValues: { ':holder': { S: j('$lockHolder') } },
+      },
+      Catch: afterFailedWrite,
+      Next: S.readLatchAtStart,
+    });
+    this.add(S.alreadyRunning, {
+      Type: 'Fail',
+      Error: ROLLOUT_ERRORS.alreadyRunning,
+      Cause: j(
+        `${lit(`another rollout of ${this.props.environment} is running (`)} & $lockHolder & ${lit(`); one at a time (npx mcp-rollout status --environment ${this.props.environment})`)}`,
+      ),
+    });
+  }
+
+  /**
+   * A state that releases the lock if this run holds it, then goes on to `end` (a Fail or Succeed
+   * state); returns its name. A release that fails leaves a lock whose holder is no longer
+   * running: the next run takes it over.
+   */
+  private releaseLock(end: string): string {
+    const A = ROLLOUT_LOCK_ATTRIBUTES;
+    return this.add(`Release the lock: ${end}`, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:deleteItem',
+      Arguments: {
+        TableName: this.props.lockTableName,
+        Key: { [A.key]: { S: this.props.environment } },
+        ConditionExpression: '#execution = :me',
+        ExpressionAttributeNames: { '#execution': A.execution },
+        ExpressionAttributeValues: { ':me': { S: j('$states.context.Execution.Id') } },
+      },
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: end }],
+      Next: end,
+    });
   }
 
   /**
@@ -608,11 +729,11 @@ class DefinitionBuilder {
       Next: S.recordRollbackFailed,
     });
     this.record(S.recordRolledBack, 'rolled_back', '$failure', S.announceRolledBack);
-    this.announce(S.announceRolledBack, this.finishedEvent('rolled_back', '$failure'), S.rolledBack);
+    this.announce(S.announceRolledBack, this.finishedEvent('rolled_back', '$failure'), this.releaseLock(S.rolledBack));
     this.add(S.rolledBack, { Type: 'Fail', Error: ROLLOUT_ERRORS.rolledBack, Cause: j('$substring($failure, 0, 32000)') });
 
     this.record(S.recordRollbackFailed, 'failed', `$failure & '; the rollback function failed: ' & $rollbackError`, S.announceRollbackFailed);
-    this.announce(S.announceRollbackFailed, this.finishedEvent('failed', `$failure & '; the rollback function failed: ' & $rollbackError`), S.rollbackFailed);
+    this.announce(S.announceRollbackFailed, this.finishedEvent('failed', `$failure & '; the rollback function failed: ' & $rollbackError`), this.releaseLock(S.rollbackFailed));
     this.add(S.rollbackFailed, {
       Type: 'Fail',
       Error: ROLLOUT_ERRORS.rollbackFailed,
@@ -631,14 +752,14 @@ class DefinitionBuilder {
       Next: S.recordLatched,
     });
     this.record(S.recordLatched, 'stopped_by_latch', `'the latch was set: ' & $latch`, S.announceLatched);
-    this.announce(S.announceLatched, this.finishedEvent('stopped_by_latch', `'the latch was set: ' & $latch`), S.stoppedByLatch);
+    this.announce(S.announceLatched, this.finishedEvent('stopped_by_latch', `'the latch was set: ' & $latch`), this.releaseLock(S.stoppedByLatch));
     this.add(S.stoppedByLatch, { Type: 'Fail', Error: ROLLOUT_ERRORS.stoppedByLatch, Cause: j(`$substring('the latch was set while the rollout ran: ' & $latch, 0, 32000)`) });
 
-    this.record(S.recordFailedBeforeTraffic, 'failed', `$failure & ' (no traffic had moved)'`, S.failedBeforeTraffic);
+    this.record(S.recordFailedBeforeTraffic, 'failed', `$failure & ' (no traffic had moved)'`, this.releaseLock(S.failedBeforeTraffic));
     this.add(S.failedBeforeTraffic, { Type: 'Fail', Error: ROLLOUT_ERRORS.failedBeforeTraffic, Cause: j('$substring($failure, 0, 32000)') });
 
     this.record(S.recordPromoted, 'promoted', `'promoted ' & $canaryImage & ' after ' & ${lit(`${this.props.plan.steps.length} steps`)}`, S.announcePromoted);
-    this.announce(S.announcePromoted, this.finishedEvent('promoted', `'promoted ' & $canaryImage`), S.promoted);
+    this.announce(S.announcePromoted, this.finishedEvent('promoted', `'promoted ' & $canaryImage`), this.releaseLock(S.promoted));
     this.add(S.promoted, {
       Type: 'Succeed',
       Output: j(`{ 'outcome': 'promoted', 'environment': ${lit(env)}, 'canaryImage': $canaryImage, 'previousStableImage': $previousStableImage, 'requestedBy': $requestedBy, 'startedAt': $startedAt, 'endedAt': $now() }`),
