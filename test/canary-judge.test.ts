@@ -63,9 +63,9 @@ describe('a healthy canary over the 30-minute bake', () => {
     expect(success.detail).toBe('canary LLM success rate 99.17 % (15 failed of 1800) vs stable 99.07 % (150 of 16200): one-sided Fisher exact p = 0.69 > alpha 0.0052');
     const target = check(j, 'llmSuccessRate', 'vs-level');
     expect(target.level).toEqual({ name: 'target', value: 95 });
-    close(target.pValue, 1.0); // binom.sf(14, 1800, 0.05)
+    close(target.pValue, 1.0); // binom.sf(14, 1800, 0.06): the 95 % target's 5 % failures, 20 % worse
     close(target.lowerBoundPercent, 100 * 0.0038502025159496012); // beta.ppf(FINAL_ALPHA, 15, 1786)
-    close(check(j, 'errorRate', 'vs-level').pValue, 0.7932385078766319); // binom.sf(14, 1800, 0.01)
+    close(check(j, 'errorRate', 'vs-level').pValue, 0.9447903172311524); // binom.sf(14, 1800, 0.012)
     expect(check(j, 'responseTimeP95', 'vs-stable').detail).toBe("canary p95 was more than 20 % above stable's in 0 of 30 minutes: sign test p = 1 > alpha 0.0052");
     expect(check(j, 'responseTimeP95', 'vs-level').detail).toBe('canary p95 was above the target 100 ms in 0 of 30 minutes: sign test p = 1 > alpha 0.0052');
   });
@@ -77,14 +77,14 @@ describe('a relative regression: tool errors 1 % -> 3 %, still above the success
   test('fails on both comparisons with stable and on the error-rate target, not on the success target', () => {
     expect(j.verdict).toBe('fail');
     close(check(j, 'errorRate', 'vs-stable').pValue, 1.386591548159079e-11); // Fisher 54/1800 vs 150/16200
-    close(check(j, 'errorRate', 'vs-level').pValue, 4.148721637644122e-12); // binom.sf(53, 1800, 0.01)
+    close(check(j, 'errorRate', 'vs-level').pValue, 2.527147572194147e-9); // binom.sf(53, 1800, 0.012)
     close(check(j, 'errorRate', 'vs-level').lowerBoundPercent, 100 * 0.02065223494287354); // beta.ppf(FINAL_ALPHA, 54, 1747)
-    close(check(j, 'llmSuccessRate', 'vs-level').pValue, 0.99998877317365); // binom.sf(53, 1800, 0.05)
+    close(check(j, 'llmSuccessRate', 'vs-level').pValue, 0.9999999986430906); // binom.sf(53, 1800, 0.06)
     expect(check(j, 'llmSuccessRate', 'vs-level').result).toBe('ok');
     expect(j.reasons).toEqual([
       'canary LLM success rate 97.00 % (54 failed of 1800) vs stable 99.07 % (150 of 16200): one-sided Fisher exact p = 1.4e-11 <= alpha 0.0052',
       'canary error rate 3.00 % (54 failed of 1800) vs stable 0.93 % (150 of 16200): one-sided Fisher exact p = 1.4e-11 <= alpha 0.0052',
-      'canary error rate 3.00 % (54 failed of 1800) vs the target 1 %: exact binomial p = 4.1e-12 <= alpha 0.0052, significantly above it',
+      'canary error rate 3.00 % (54 failed of 1800) vs the target 1 % (tested at 1.2 %, 20 % worse): exact binomial p = 2.5e-9 <= alpha 0.0052, significantly above it',
     ]);
   });
 
@@ -96,6 +96,30 @@ describe('a relative regression: tool errors 1 % -> 3 %, still above the success
     expect(check(early, 'errorRate', 'vs-level').level).toEqual({ name: 'critical', value: 5 });
     expect(early.verdict).toBe('hold');
     expect(early.reasons).toEqual(['the bake runs until 2026-11-28T10:30:00.000Z: 10 of 30 minutes seen, no check failed so far']);
+  });
+});
+
+describe('against the target, a rate fails only when significantly worse than the target by the 20 % tolerance', () => {
+  // 50 % for 60 minutes, both slots at 216 errors in 18,000 requests (1.2 %): a service that meets
+  // "< 1 %" sits at it, within noise, and the same margin as against stable applies.
+  const minute = (i: number): MinuteValues => {
+    const errors = i < 36 ? 4 : 3;
+    return { ToolCalls: 300, ToolCallSuccesses: 300 - errors, ToolCallErrors: errors, EnumValidations: 180, EnumValidationFailures: 0, RequestCount: 300, HTTPCode_Target_5XX_Count: 0, TargetConnectionErrorCount: 0, TargetResponseTimeP95Ms: 75 };
+  };
+  const j = judge(windowOf({ minutes: 60, canaryPercent: 50, canary: minute, stable: minute }), { ...OPTIONS, bake: { startMs: START, endMs: START + 60 * MIN } });
+
+  test('1.2 % over 18,000 requests is not significantly above 1 % + 20 %: it passes', () => {
+    const target = check(j, 'errorRate', 'vs-level');
+    close(target.pValue, 0.5092123786146503); // binom.sf(215, 18000, 0.012); against 1 % alone it would be 0.0048
+    expect(target.level).toEqual({ name: 'target', value: 1 });
+    expect(target.detail).toBe('canary error rate 1.20 % (216 failed of 18000) vs the target 1 % (tested at 1.2 %, 20 % worse): exact binomial p = 0.51 > alpha 0.0051');
+    expect(j.verdict).toBe('pass');
+  });
+
+  test('the relative regression, 3 % errors, still fails against the target', () => {
+    const regression = judge(windowOf({ minutes: 30, canary: threePercent }), OPTIONS);
+    close(check(regression, 'errorRate', 'vs-level').pValue, 2.527147572194147e-9); // binom.sf(53, 1800, 0.012)
+    expect(check(regression, 'errorRate', 'vs-level').result).toBe('fail');
   });
 });
 

@@ -65,7 +65,7 @@ describe('gate', () => {
       'error rate vs stable                  stable 0.9 %   0.8 % (15 of 1800)         0.69     0.0052  ok',
       'p95 per minute vs stable              stable + 20 %  worse in 0 of 30 min       1        0.0052  ok',
       'LLM success rate vs target            >= 95 %        99.2 % (15 of 1800)        1        0.0052  ok',
-      'error rate vs target                  <= 1 %         0.8 % (15 of 1800)         0.79     0.0052  ok',
+      'error rate vs target                  <= 1 %         0.8 % (15 of 1800)         0.94     0.0052  ok',
       'enumDescription validation vs target  >= 98 %        100.0 % (0 of 1080)        1        0.0052  ok',
       'availability vs target                >= 99.9 %      100.0 % (0 of 1800)        1        0.0052  ok',
       'p95 per minute vs target              <= 100 ms      above in 0 of 30 min       1        0.0052  ok',
@@ -158,7 +158,7 @@ describe('gate', () => {
     const run = await runCommand(['gate', '--environment', 'production', '--window', '10m', '--min-success', '99.9']);
     expect(run.code).toBe(1);
     // scipy.stats.binom.sf(4, 600, 0.001) = 3.89e-4; a 10-minute bake's final look spends (0.05 - spending(9/10)) / 8 = 0.00542 a check.
-    expect(run.stdout).toContain('  - canary LLM success rate 99.17 % (5 failed of 600) vs the target 99.9 %: exact binomial p = 3.9e-4 <= alpha 0.0054, significantly below it');
+    expect(run.stdout).toContain('  - canary LLM success rate 99.17 % (5 failed of 600) vs the target 99.9 % (tested at 99.88 %, 20 % worse): exact binomial p = 8.8e-4 <= alpha 0.0054, significantly below it');
   });
 
   test('is inconclusive when the canary saw too few tool calls by the end of the bake', async () => {
@@ -192,7 +192,7 @@ describe('gate', () => {
     const result = JSON.parse(run.stdout) as { elapsedMs: number; look: { final: boolean }; reasons: string[] };
     expect(result.elapsedMs).toBe(30 * 60_000);
     expect(result.look.final).toBe(true);
-    expect(result.reasons).toEqual([expect.stringMatching(/^canary error rate 2\.04 % \(38 failed of 1860\) vs the target 1 %: exact binomial p = .* <= alpha 0\.0052, significantly above it$/)]);
+    expect(result.reasons).toEqual([expect.stringMatching(/^canary error rate 2\.04 % \(38 failed of 1860\) vs the target 1 % \(tested at 1\.2 %, 20 % worse\): exact binomial p = .* <= alpha 0\.0052, significantly above it$/)]);
     expect(run.stderr.split('\n').find((l) => l.includes(' 29m 00s/30m 00s '))).toMatch(/\| inconclusive$/);
   });
 
@@ -346,7 +346,7 @@ describe('gate --record and --replay', () => {
       `Gate production: FAIL on the window replayed from ${file} (30m 00s of a 30m 00s bake) (canary at 10 %)`,
       '  - canary LLM success rate 97.00 % (54 failed of 1800) vs stable 99.07 % (150 of 16200): one-sided Fisher exact p = 1.4e-11 <= alpha 0.0052',
       '  - canary error rate 3.00 % (54 failed of 1800) vs stable 0.93 % (150 of 16200): one-sided Fisher exact p = 1.4e-11 <= alpha 0.0052',
-      '  - canary error rate 3.00 % (54 failed of 1800) vs the target 1 %: exact binomial p = 4.1e-12 <= alpha 0.0052, significantly above it',
+      '  - canary error rate 3.00 % (54 failed of 1800) vs the target 1 % (tested at 1.2 %, 20 % worse): exact binomial p = 2.5e-9 <= alpha 0.0052, significantly above it',
     ]);
     expect(lines.at(-1)).toBe('Replayed offline: nothing was read from AWS.');
     expect(run.stdout).not.toContain('rollback latch');

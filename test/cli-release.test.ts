@@ -202,7 +202,7 @@ describe('abort', () => {
 });
 
 describe('the power report', () => {
-  test('says what each bake detects at the last 7 days of traffic, from the judge itself (issue 13 example: 1,800 calls, 93.6 %)', async () => {
+  test('says what each bake detects at the last 7 days of traffic, from the judge itself (the example of issue 13: 1,800 calls at 10 % for 30 min)', async () => {
     const { world, clock } = cliWorld();
     world.hourlyToolCalls = Array.from({ length: 7 * 24 }, (_, h) => (h % 24 < 6 ? 6_000 : 36_000));
     const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run'], { clock });
@@ -211,9 +211,9 @@ describe('the power report', () => {
     const from = lines.findIndex((l) => l.startsWith('What each bake can detect'));
     expect(lines.slice(from, from + 4)).toEqual([
       "What each bake can detect at the last 7 days' traffic (typical hour 36,000 tool calls, quiet hour 6,000):",
-      '  10 % for 30 min sees about 1,800 canary calls: it detects success below 93.6 %; it detects an error rate doubling from 1 %',
-      '  50 % for 60 min sees about 18,000 canary calls: it detects success below 94.5 %; it detects an error rate doubling from 1 %',
-      '  100 % for 60 min sees about 36,000 canary calls: it detects success below 94.7 %; it detects an error rate doubling from 1 %',
+      '  10 % for 30 min sees about 1,800 canary calls: it detects success below 92.5 %; it detects an error rate doubling from 1 %',
+      '  50 % for 60 min sees about 18,000 canary calls: it detects success below 93.5 %; it detects an error rate doubling from 1 %',
+      '  100 % for 60 min sees about 36,000 canary calls: it detects success below 93.7 %; it detects an error rate doubling from 1 %',
     ]);
     // A quiet hour (the 10th percentile, 6,000 calls) gives the 10 % bake exactly its 300-call minimum: no warning.
     expect(run.stderr).toBe('');
@@ -232,7 +232,7 @@ describe('the power report', () => {
     world.hourlyToolCalls = Array.from({ length: 7 * 24 }, () => 1_200);
     const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run'], { clock });
     expect(run.stdout).toContain('  10 % for 30 min sees about 60 canary calls: too few to judge (a healthy canary holds, and a hold past its deadline rolls back)');
-    expect(run.stdout).toContain('  50 % for 60 min sees about 600 canary calls: it detects success below 92.4 %; it cannot detect an error rate doubling from 1 %');
+    expect(run.stdout).toContain('  50 % for 60 min sees about 600 canary calls: it detects success below 91.2 %; it cannot detect an error rate doubling from 1 %');
     expect(run.stderr).toContain('warning: the bake at 10 % cannot judge the canary at recent traffic (60 calls in 30 min): it will hold and then roll back. Lengthen the bake or release at a busier time.');
   });
 

@@ -33,7 +33,9 @@
  *      same way per minute: above the level in more than half of the minutes (sign test).
  *    During the bake the absolute checks use the critical levels: only a canary that is
  *    significantly at a level that pages someone stops early. At the end of the bake they use the
- *    targets.
+ *    targets, with the RELATIVE_TOLERANCE on the failure share (1.2 % errors for the 1 % target,
+ *    6 % failed calls for the 95 % success target): a service that meets a target runs at it, and
+ *    a test against the target itself would roll a healthy canary back at its full level.
  * 4. Repeated looks. The engine judges every minute of a bake, and every look is a chance to roll
  *    back a healthy canary. The budget FALSE_ROLLBACK_BUDGET (5 % per gate) is spent by Boole's
  *    inequality, valid whatever the correlation between looks and checks: the looks before the end
@@ -315,19 +317,26 @@ function compareWithLevel(kpi: KpiId, c: CheckContext): Check {
     return { ...base, canary: { bad, of: samples }, result: 'not-judged', detail: `canary ${LABELS[kpi]}: ${samples} samples, fewer than the ${c.minimum} needed to judge` };
   }
   // The level as a failure rate: 95 % success allows 5 % failures; a 1 % error rate allows 1 %.
-  const limit = (higher ? 100 - level.value : level.value) / 100;
+  // A service that meets a target sits at it ("< 1 %" errors is met at 1 %, within noise), so
+  // against the target the failure rate must be significantly above it by RELATIVE_TOLERANCE, the
+  // margin the comparisons with stable use: a busy bake cannot roll back a canary that is exactly
+  // on target. A critical level pages someone: it is tested as it stands.
+  const allowed = (higher ? 100 - level.value : level.value) / 100;
+  const margin = level.name === 'target' ? 1 + RELATIVE_TOLERANCE : 1;
+  const limit = Math.min(1, allowed * margin);
   const pValue = binomialUpperTail(bad, samples, limit);
   const fail = pValue <= c.alpha;
   const lowerBound = clopperPearsonLower(bad, samples, c.alpha);
   const shown = higher ? 100 - (100 * bad) / samples : (100 * bad) / samples;
   const side = higher ? 'below' : 'above';
+  const tested = margin === 1 ? '' : ` (tested at ${Number((100 * (higher ? 1 - limit : limit)).toPrecision(4))} %, ${percent(RELATIVE_TOLERANCE * 100, 0)} worse)`;
   return {
     ...base,
     pValue,
     canary: { bad, of: samples },
     lowerBoundPercent: 100 * lowerBound,
     result: fail ? 'fail' : 'ok',
-    detail: `canary ${LABELS[kpi]} ${percent(shown)} (${bad} failed of ${samples}) vs the ${level.name} ${level.value} %: exact binomial p = ${sci(pValue)} ${fail ? `<= alpha ${sci(c.alpha)}, significantly ${side} it` : `> alpha ${sci(c.alpha)}`}`,
+    detail: `canary ${LABELS[kpi]} ${percent(shown)} (${bad} failed of ${samples}) vs the ${level.name} ${level.value} %${tested}: exact binomial p = ${sci(pValue)} ${fail ? `<= alpha ${sci(c.alpha)}, significantly ${side} it` : `> alpha ${sci(c.alpha)}`}`,
   };
 }
 
