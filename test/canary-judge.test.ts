@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CHECKS, FALSE_ROLLBACK_BUDGET, judge, lookAlpha, VERDICT_JSON, type Judgement } from '../lib/shared/canary-judge';
-import { parseMetricWindowJson, windowPrefix } from '../lib/shared/metric-window';
+import { parseMetricWindowJson, slotSeries, windowPrefix } from '../lib/shared/metric-window';
 import { alignedRange } from '../lib/shared/metric-window-reader';
 import { SEED_THRESHOLDS } from '../lib/shared/metrics-contract';
 import { canaryMinute, windowOf, type MinuteValues } from './helpers/windows';
@@ -249,6 +249,22 @@ test("the issue's example window passes: the trigger alarm fired after its three
   expect(j.verdict).toBe('pass');
   expect(j.look).toMatchObject({ periods: 3, bakePeriods: 3, minimumSamples: 30 });
   expect(j.slots.canary.counts.toolCalls).toBe(121);
+  expect(j.alarms).toEqual([]);
+  expect(j.ignoredAlarms).toEqual([
+    { name: 'mcp-rollout-production-canary-error-rate-trigger', at: '2026-11-28T10:14:00.000Z', reason: 'went into ALARM at 2026-11-28T10:14:00.000Z, after the window ended at 2026-11-28T10:03:00.000Z' },
+  ]);
+});
+
+test('an alarm that recovered before the window is ignored too, and says so', () => {
+  const at = (minute: number) => new Date(START + minute * MIN).toISOString();
+  const j = judge(windowOf({ minutes: 30, alarms: [
+    { name: 'mcp-rollout-production-canary-error-rate-trigger', state: 'ALARM', at: at(-10) },
+    { name: 'mcp-rollout-production-canary-error-rate-trigger', state: 'OK', at: at(-2) },
+  ] }), OPTIONS);
+  expect(j.verdict).toBe('pass');
+  expect(j.ignoredAlarms).toEqual([
+    { name: 'mcp-rollout-production-canary-error-rate-trigger', at: at(-10), reason: `was in ALARM from ${at(-10)} until ${at(-2)}, before the window began at ${at(0)}` },
+  ]);
 });
 
 describe('looks as the engine takes them: a bake starting mid-minute, a look every 62 s, windows rounded out to whole minutes', () => {
@@ -286,6 +302,33 @@ describe('the minimum sample count stops growing at the end of the bake', () => 
   test('after it, the bake\'s 300 stay the bar: the hold turns into a verdict as calls come in', () => {
     expect(at(30).reasons).toEqual(['the canary saw 270 tool calls and 270 requests in 30 minutes, fewer than the 300 needed to judge']);
     expect(at(34)).toMatchObject({ verdict: 'pass', look: { minimumSamples: 300, final: true } });
+  });
+});
+
+describe('periods longer than a minute', () => {
+  // The same healthy 30 minutes as five-minute periods: every count summed, each period's p95 its own.
+  const fiveMinutes = (spec: Parameters<typeof windowOf>[0]) => {
+    const minutes = windowOf(spec);
+    const group = (series: readonly (number | null)[], p95: boolean) =>
+      Array.from({ length: series.length / 5 }, (_, i) => {
+        const part = series.slice(i * 5, i * 5 + 5).filter((v): v is number => v !== null);
+        return part.length === 0 ? null : p95 ? Math.max(...part) : part.reduce((a, b) => a + b, 0);
+      });
+    const slot = (s: (typeof minutes.slots)['canary']) => slotSeries((name) => group(s[name], name === 'TargetResponseTimeP95Ms'));
+    return { ...minutes, periodSeconds: 300, slots: { stable: slot(minutes.slots.stable), canary: slot(minutes.slots.canary) } };
+  };
+
+  test('scale the per-period minimum and compare the p95 period by period', () => {
+    const j = judge(fiveMinutes({ minutes: 30 }), OPTIONS);
+    expect(j.verdict).toBe('pass');
+    expect(j.look).toMatchObject({ periods: 6, bakePeriods: 6, minimumSamples: 300, minimumSamplesPerPeriod: 50 });
+    expect(check(j, 'responseTimeP95', 'vs-stable').canary).toEqual({ bad: 0, of: 6 });
+  });
+
+  test('fewer periods, less power: 6 slow periods of 6 cannot fail the sign test at the final level (1/64 > 0.52 %)', () => {
+    const j = judge(fiveMinutes({ minutes: 30, canary: (i) => ({ ...canaryMinute(i), TargetResponseTimeP95Ms: 120 }) }), OPTIONS);
+    close(check(j, 'responseTimeP95', 'vs-stable').pValue, 1 / 64, 12);
+    expect(check(j, 'responseTimeP95', 'vs-stable').result).toBe('ok');
   });
 });
 

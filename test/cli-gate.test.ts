@@ -338,6 +338,14 @@ describe('gate --record and --replay', () => {
     expect(run.stdout.replace(/\s+/g, ' ')).toContain('--environment <name> the environment: staging or production (required, or --replay FILE, whose window names it)');
   });
 
+  test("--replay of the issue's example says it did not count the trigger alarm that fired after the window, and why", async () => {
+    const run = await runCommand(['gate', '--replay', path.join(FIXTURES, 'issue-13-window.json')]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Not counted: mcp-rollout-production-canary-error-rate-trigger went into ALARM at 2026-11-28T10:14:00.000Z, after the window ended at 2026-11-28T10:03:00.000Z.');
+    const json = await runCommand(['gate', '--replay', path.join(FIXTURES, 'issue-13-window.json'), '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ verdict: 'pass', alarms: [], ignoredAlarms: [{ name: 'mcp-rollout-production-canary-error-rate-trigger', at: '2026-11-28T10:14:00.000Z' }] });
+  });
+
   test('--replay prints the checks and says nothing came from AWS', async () => {
     const file = path.join(FIXTURES, 'gate-replay-regression.json');
     const run = await runCommand(['gate', '--environment', 'production', '--replay', file]);

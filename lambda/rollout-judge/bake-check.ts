@@ -94,5 +94,6 @@ function summary(j: Judgement): Record<string, unknown> {
     stable: { counts: j.slots.stable.counts, kpis: j.slots.stable.kpis },
     failedChecks: j.checks.filter((c) => c.result === 'fail').map((c) => ({ kpi: c.kpi, kind: c.kind, detail: c.detail, pValue: c.pValue, alpha: c.alpha })),
     alarms: j.alarms,
+    ignoredAlarms: j.ignoredAlarms,
   };
 }

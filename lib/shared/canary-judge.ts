@@ -6,7 +6,10 @@
  *
  * ## What it decides
  * 1. An alarm of this environment at critical or trigger level in ALARM during the window fails,
- *    whatever the numbers say.
+ *    whatever the numbers say (issue 13's rule). Every such alarm counts, not only the KPI alarms:
+ *    by choice, a critical alarm about the release machinery itself (the rollback function's
+ *    errors) stops a release too, since no release should go on while something pages or while
+ *    the rollback path is failing. Alarms in ALARM only outside the window are listed as ignored.
  * 2. Below the minimum sample count (the KPI formulas' rule, applied to the minutes of the bake
  *    seen so far, at most the whole bake: tool calls and requests of the canary, and of stable
  *    while it serves traffic) it holds. No data is hold, never pass. The count stops growing at the
@@ -143,6 +146,15 @@ export interface AlarmInWindow {
   readonly at: string;
 }
 
+/** A critical or trigger alarm of this environment that was in ALARM, but not during the window. */
+export interface IgnoredAlarm {
+  readonly name: string;
+  /** When it went into ALARM (ISO 8601). */
+  readonly at: string;
+  /** Why it does not count, with the times. */
+  readonly reason: string;
+}
+
 export interface Judgement {
   readonly verdict: Verdict;
   readonly reasons: readonly string[];
@@ -166,6 +178,8 @@ export interface Judgement {
   readonly slots: Readonly<Record<SlotName, SlotSummary>>;
   readonly checks: readonly Check[];
   readonly alarms: readonly AlarmInWindow[];
+  /** Alarms the window lists in ALARM only outside it: they do not fail it. */
+  readonly ignoredAlarms: readonly IgnoredAlarm[];
 }
 
 /** Judges a window. See the module comment for the statistics. */
@@ -190,7 +204,7 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   const counts = { stable: countsOf(window.slots.stable), canary: countsOf(window.slots.canary) };
   const p95 = { stable: eligibleP95(window.slots.stable, perPeriod), canary: eligibleP95(window.slots.canary, perPeriod) };
   const slots = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, summarize(counts[slot], p95[slot], minimum)])) as Record<SlotName, SlotSummary>;
-  const alarms = alarmsInWindow(window, startMs, endMs);
+  const { alarms, ignoredAlarms } = alarmsInWindow(window, startMs, endMs);
   const look = {
     periods,
     bakePeriods,
@@ -204,9 +218,9 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   };
   const decide = (verdict: Verdict, reasons: string[], checks: Check[] = []): Judgement => {
     if (verdict === 'hold' && options.deadlineMs !== undefined && lookMs >= options.deadlineMs) {
-      return { verdict: 'fail', reasons: [`still inconclusive at the deadline ${new Date(options.deadlineMs).toISOString()}: ${reasons.join('; ')}`], look, slots, checks, alarms };
+      return { verdict: 'fail', reasons: [`still inconclusive at the deadline ${new Date(options.deadlineMs).toISOString()}: ${reasons.join('; ')}`], look, slots, checks, alarms, ignoredAlarms };
     }
-    return { verdict, reasons, look, slots, checks, alarms };
+    return { verdict, reasons, look, slots, checks, alarms, ignoredAlarms };
   };
 
   const alarmReasons = alarms.map((a) => `${a.name} was in ALARM at ${a.at}`);
@@ -397,9 +411,11 @@ function summarize(counts: KpiCounts, p95: readonly (number | undefined)[], mini
 
 /**
  * This environment's critical and trigger alarms that were in ALARM at some time in [start, end):
- * a transition to ALARM inside the window, or ALARM as the last state known before it.
+ * a transition to ALARM inside the window, or ALARM as the last state known before it. Those in
+ * ALARM only before the window (recovered before it began) or only from its end on are returned
+ * as ignored, with the reason: the rule is the window, and the judgement says what it left out.
  */
-function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): AlarmInWindow[] {
+function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): { alarms: AlarmInWindow[]; ignoredAlarms: IgnoredAlarm[] } {
   const byName = new Map<string, { state: string; at: number }[]>();
   for (const a of window.alarms) {
     const parts = parseAlarmName(a.name);
@@ -407,14 +423,27 @@ function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): A
     byName.set(a.name, [...(byName.get(a.name) ?? []), { state: a.state, at: Date.parse(a.at) }]);
   }
   const found: AlarmInWindow[] = [];
+  const ignored: IgnoredAlarm[] = [];
+  const iso = (ms: number) => new Date(ms).toISOString();
   for (const [name, changes] of byName) {
     changes.sort((a, b) => a.at - b.at);
     const before = changes.filter((c) => c.at < startMs).at(-1);
     const inside = changes.find((c) => c.state === 'ALARM' && c.at >= startMs && c.at < endMs);
     const at = before?.state === 'ALARM' ? startMs : inside?.at;
-    if (at !== undefined) found.push({ name, severity: parseAlarmName(name)!.severity as 'critical' | 'trigger', at: new Date(at).toISOString() });
+    if (at !== undefined) {
+      found.push({ name, severity: parseAlarmName(name)!.severity as 'critical' | 'trigger', at: iso(at) });
+      continue;
+    }
+    const earlier = changes.filter((c) => c.state === 'ALARM' && c.at < startMs).at(-1);
+    const later = changes.find((c) => c.state === 'ALARM' && c.at >= endMs);
+    if (earlier) {
+      const recovered = changes.find((c) => c.at > earlier.at && c.state !== 'ALARM') ?? before!;
+      ignored.push({ name, at: iso(earlier.at), reason: `was in ALARM from ${iso(earlier.at)} until ${iso(recovered.at)}, before the window began at ${iso(startMs)}` });
+    }
+    if (later) ignored.push({ name, at: iso(later.at), reason: `went into ALARM at ${iso(later.at)}, after the window ended at ${iso(endMs)}` });
   }
-  return found.sort((a, b) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name));
+  const byTime = <T extends { at: string; name: string }>(a: T, b: T) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name);
+  return { alarms: found.sort(byTime), ignoredAlarms: ignored.sort(byTime) };
 }
 
 function percent(value: number, digits = 2): string {

@@ -321,6 +321,7 @@ function decided(ctx: CommandContext, verdict: Verdict, reasons: readonly string
         }),
         ['requests', String(j.slots.stable.counts.requests), String(j.slots.canary.counts.requests), '', ''],
       ]),
+      ...j.ignoredAlarms.map((a) => `Not counted: ${a.name} ${a.reason}.`),
       '',
       observed.replayedFrom
         ? 'Replayed offline: nothing was read from AWS.'
@@ -353,6 +354,7 @@ function decided(ctx: CommandContext, verdict: Verdict, reasons: readonly string
             slots: observed.judgement.slots,
             checks: observed.judgement.checks,
             alarms: observed.judgement.alarms,
+            ignoredAlarms: observed.judgement.ignoredAlarms,
             latchedDuring: observed.latchedDuring,
           }
         : {}),
