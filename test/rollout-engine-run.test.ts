@@ -266,6 +266,10 @@ describe('before any traffic moves', () => {
     [{ canaryImage: 'v1.5.0' }],
     [{ canaryImage: 'v1.5.0', requestedBy: 'alice', reason: 'x'.repeat(1001) }],
     [{ canaryImage: 42, requestedBy: 'alice' }],
+    // The schema says additionalProperties: false; a misspelt field must not pass silently.
+    [{ canaryImage: 'v1.5.0', requestedBy: 'alice', reson: 'CHG-42' }],
+    [{ canaryImage: 'v1.5.0', requestedBy: 'alice', reason: 'CHG-42', dryRun: true }],
+    [['v1.5.0']],
   ])('an invalid input %j fails at once', async (input) => {
     const s = setup();
     const execution = await s.start(input);

@@ -21,6 +21,7 @@ import {
   ROLLOUT_ERRORS,
   ROLLOUT_EVENT_TYPES,
   ROLLOUT_INPUT_LIMITS,
+  ROLLOUT_INPUT_SCHEMA,
   ROLLOUT_LOCK_ATTRIBUTES,
   rolloutStateMachineName,
   type RolloutPlan,
@@ -257,7 +258,11 @@ class DefinitionBuilder {
   private prelude(firstStep: string): void {
     const S = STATE_NAMES;
     // The input is checked here too: a pipeline may call StartExecution without the CLI.
+    const known = `[${Object.keys(ROLLOUT_INPUT_SCHEMA.properties).map(lit).join(', ')}]`;
     const valid = [
+      `$type($states.input) = 'object'`,
+      // additionalProperties: false, as the schema says: a misspelt field fails, not passes silently.
+      `$count($filter($keys($states.input), function($k) { $not($k in ${known}) })) = 0`,
       `$type($states.input.canaryImage) = 'string'`,
       `$contains($states.input.canaryImage, /${IMAGE_TAG_PATTERN}/)`,
       `$type($states.input.requestedBy) = 'string'`,
@@ -269,7 +274,7 @@ class DefinitionBuilder {
     this.add(S.invalidInput, {
       Type: 'Fail',
       Error: ROLLOUT_ERRORS.invalidInput,
-      Cause: 'the input must be {"canaryImage": "<image tag>", "requestedBy": "<who>", "reason": "<why, optional>"} (README "Rollout engine")',
+      Cause: 'the input must be {"canaryImage": "<image tag>", "requestedBy": "<who>", "reason": "<why, optional>"} and nothing else (README "Rollout engine")',
     });
     this.add(S.start, {
       Type: 'Pass',
