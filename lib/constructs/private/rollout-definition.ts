@@ -612,6 +612,9 @@ class DefinitionBuilder {
       ],
       Next: n('verdict?'),
     });
+    // The judge passes only from a look whose windowEnd has reached bakeEnd (bake-check.ts), and
+    // this $now() is later still: every pass it gives is taken here, so the final level is spent
+    // once. The time condition only guards against a judge of another version.
     const now = '$toMillis($now())';
     this.add(n('verdict?'), {
       Type: 'Choice',
