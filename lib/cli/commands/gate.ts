@@ -30,14 +30,14 @@ import { recordGate } from '../gate-record';
 export const gateCommand: EnvironmentCommand = {
   name: 'gate',
   scope: 'environment',
-  usage: 'gate --environment <name> [--window 30m] [--min-success 95] [--min-requests N] [--record FILE] or, offline, gate --replay FILE [--window <bake>] [--min-success 95] [--min-requests N]',
+  usage: 'gate --environment <name> [--window 30m] [--min-success 95] [--min-requests N] [--record FILE | --replay FILE]',
   summary: 'judge the canary against stable and the KPI table over the bake: exit 0 pass, 1 fail, 2 inconclusive',
   options: {
     window: { type: 'string', value: '<duration>', help: 'bake window, e.g. 30m or 1h (default: 30m at 10 %, 60m at 50 %; with --replay: the file\'s length)' },
     'min-success': { type: 'string', value: '<percent>', help: "the LLM success rate target the canary is judged against (default: the KPI table's, 95)" },
     'min-requests': { type: 'string', value: '<count>', help: 'canary tool calls and requests the window needs to judge (default: minimumSamplesPerMinute x window minutes)' },
     record: { type: 'string', value: '<file>', help: 'write the metric window the gate judged to FILE (mcp-rollout.metric-window/v1)' },
-    replay: { type: 'string', value: '<file>', help: 'judge a recorded window offline, with no AWS call' },
+    replay: { type: 'string', value: '<file>', help: 'judge a recorded window offline, with no AWS call; the file names the environment, so --environment may be left out' },
   },
   // The issue writes `gate --replay FILE --json`: the file names its environment.
   environmentFrom: {
