@@ -236,6 +236,16 @@ describe('the power report', () => {
     expect(run.stderr).toContain('warning: the bake at 10 % cannot judge the canary at recent traffic (60 calls in 30 min): it will hold and then roll back. Lengthen the bake or release at a busier time.');
   });
 
+  test('a bake too quiet to judge in its minutes but judged within its hold says so, instead of a rollback', async () => {
+    const { world, clock } = cliWorld();
+    world.hourlyToolCalls = Array.from({ length: 7 * 24 }, () => 3_600); // 6 canary calls a minute at 10 %
+    const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run'], { clock });
+    expect(run.stdout).toContain('  10 % for 30 min sees about 180 canary calls: too few to judge (a healthy canary holds, and a hold past its deadline rolls back)');
+    expect(run.stderr).toContain(
+      'warning: the bake at 10 % cannot judge the canary in its 30 min at recent traffic (180 calls, 300 needed): it holds, and is judged at about minute 50, within its 30 min of hold. Lengthen the bake or release at a busier time.',
+    );
+  });
+
   test('no traffic in 7 days: every bake is too weak, and the report says so before anything starts', async () => {
     const { clock } = cliWorld();
     const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0'], { clock });
