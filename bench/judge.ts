@@ -15,7 +15,7 @@
  * (the asymptotic normality of sample quantiles, Serfling 1980 §2.3.3), which avoids drawing every
  * request. No alarms are simulated: both gates treat an alarm alike.
  */
-import { FALSE_ROLLBACK_BUDGET, judge } from '../lib/shared/canary-judge';
+import { FALSE_ROLLBACK_BUDGET, judge, type JudgeOptions } from '../lib/shared/canary-judge';
 import { METRIC_WINDOW_FORMAT, slotSeries, windowPrefix, type MetricWindow, type SlotSeries } from '../lib/shared/metric-window';
 import { DEFAULT_MINIMUM_SAMPLES_PER_MINUTE, PHASE_BAKE_MINUTES, SEED_THRESHOLDS } from '../lib/shared/metrics-contract';
 import { fixedThresholdGate } from './fixed-gate';
@@ -156,41 +156,71 @@ interface Tally {
   rollbackMinutes: number[];
 }
 
-function runScenario(scenario: Scenario, canaryPercent: number): { judge: Tally; fixed: Tally } {
+/** What the engine does with the bakes that hold at their end: keeps judging for holdMinutes, then fails. */
+interface EngineTally {
+  /** Rolled back in all: in the bake, after it, or at the hold deadline. */
+  rollback: number;
+  /** Of those, at the hold deadline, still inconclusive. */
+  atDeadline: number;
+  pass: number;
+}
+
+/** The seed plan's hold after each bake: a hold still standing then is a fail. */
+const HOLD_MINUTES = 30;
+
+function runScenario(scenario: Scenario, canaryPercent: number): { judge: Tally; engine: EngineTally; fixed: Tally } {
   const minutes = PHASE_BAKE_MINUTES[canaryPercent]!;
   const draw = new Draw(random(SEED + canaryPercent * 1000 + SCENARIOS.indexOf(scenario)));
+  // The minutes after the bake come from their own stream, so the bakes themselves stay as seeded.
+  const after = new Draw(random(SEED + 500 + canaryPercent * 1000 + SCENARIOS.indexOf(scenario)));
   const judged: Tally = { rollback: 0, hold: 0, pass: 0, rollbackMinutes: [] };
+  const engine: EngineTally = { rollback: 0, atDeadline: 0, pass: 0 };
   const fixed: Tally = { rollback: 0, hold: 0, pass: 0, rollbackMinutes: [] };
   const share = canaryPercent / 100;
   for (let run = 0; run < RUNS; run++) {
-    const window: MetricWindow = {
-      format: METRIC_WINDOW_FORMAT,
-      environment: 'production',
-      canaryPercent,
-      start: '2026-11-28T10:00:00.000Z',
-      periodSeconds: 60,
-      slots: {
-        stable: slotWindow(draw, scenario.stable, scenario.requestsPerMinute * (1 - share), minutes),
-        canary: slotWindow(draw, scenario.canary, scenario.requestsPerMinute * share, minutes),
-      },
-      alarms: [],
+    const slots = {
+      stable: slotWindow(draw, scenario.stable, scenario.requestsPerMinute * (1 - share), minutes),
+      canary: slotWindow(draw, scenario.canary, scenario.requestsPerMinute * share, minutes),
     };
-    const options = { thresholds: SEED_THRESHOLDS, minimumSamplesPerMinute: DEFAULT_MINIMUM_SAMPLES_PER_MINUTE, bakeSeconds: minutes * 60 };
+    const window: MetricWindow = { format: METRIC_WINDOW_FORMAT, environment: 'production', canaryPercent, start: '2026-11-28T10:00:00.000Z', periodSeconds: 60, slots, alarms: [] };
+    const startMs = Date.parse(window.start);
+    const options: JudgeOptions = { thresholds: SEED_THRESHOLDS, minimumSamplesPerMinute: DEFAULT_MINIMUM_SAMPLES_PER_MINUTE, bake: { startMs, endMs: startMs + minutes * 60_000 } };
+    let ending: 'fail' | 'hold' | 'pass' = 'hold';
     for (let look = 1; look <= minutes; look++) {
       const verdict = judge(windowPrefix(window, look), options).verdict;
       if (verdict === 'fail') {
         judged.rollback++;
         judged.rollbackMinutes.push(look);
+        ending = 'fail';
         break;
       }
-      if (look === minutes) judged[verdict]++;
+      if (look === minutes) {
+        judged[verdict]++;
+        ending = verdict;
+      }
     }
+    if (ending === 'hold') {
+      // As the engine: one look a minute until a verdict or the hold deadline.
+      const more = { stable: slotWindow(after, scenario.stable, scenario.requestsPerMinute * (1 - share), HOLD_MINUTES), canary: slotWindow(after, scenario.canary, scenario.requestsPerMinute * share, HOLD_MINUTES) };
+      const join = (a: SlotSeries, b: SlotSeries): SlotSeries => slotSeries((name) => [...a[name], ...b[name]]);
+      const longer: MetricWindow = { ...window, slots: { stable: join(slots.stable, more.stable), canary: join(slots.canary, more.canary) } };
+      const deadlineMs = startMs + (minutes + HOLD_MINUTES) * 60_000;
+      for (let look = minutes + 1; look <= minutes + HOLD_MINUTES; look++) {
+        const j = judge(windowPrefix(longer, look), { ...options, deadlineMs });
+        if (j.verdict === 'hold') continue;
+        ending = j.verdict;
+        if (j.verdict === 'fail' && look === minutes + HOLD_MINUTES && j.reasons[0]?.startsWith('still inconclusive at the deadline')) engine.atDeadline++;
+        break;
+      }
+    }
+    if (ending === 'fail') engine.rollback++;
+    else if (ending === 'pass') engine.pass++;
     const old = fixedThresholdGate(window, SEED_THRESHOLDS.llmSuccessRate.target, DEFAULT_MINIMUM_SAMPLES_PER_MINUTE);
     if (old === 'fail') fixed.rollback++;
     else if (old === 'inconclusive') fixed.hold++;
     else fixed.pass++;
   }
-  return { judge: judged, fixed };
+  return { judge: judged, engine, fixed };
 }
 
 const rate = (n: number) => `${((100 * n) / RUNS).toFixed(1)} %`;
@@ -212,14 +242,16 @@ function printRows(rows: readonly (readonly string[])[]): void {
  * higher than the fixed gate's over the healthy scenarios, and the relative regression detected.
  */
 export function benchJudge(): BenchRow[] {
-  const table: string[][] = [['canary traffic, scenario', 'judge rollback', 'hold', 'pass', 'median minute', 'fixed gate rollback', 'inconclusive', 'pass']];
+  const table: string[][] = [
+    ['canary traffic, scenario', 'judge rollback', 'hold', 'pass', 'median minute', 'engine rollback', 'at hold deadline', 'fixed gate rollback', 'inconclusive', 'pass'],
+  ];
   const summary: BenchRow[] = [];
   const relative: { judge: number; fixed: number }[] = [];
   let worst = 0;
   for (const canaryPercent of [10, 50]) {
-    const pooled = { judge: 0, fixed: 0, runs: 0 };
+    const pooled = { judge: 0, engine: 0, atDeadline: 0, fixed: 0, runs: 0 };
     for (const scenario of SCENARIOS) {
-      const { judge: j, fixed: f } = runScenario(scenario, canaryPercent);
+      const { judge: j, engine: e, fixed: f } = runScenario(scenario, canaryPercent);
       const minute = median(j.rollbackMinutes);
       table.push([
         `${canaryPercent} % ${scenario.healthy ? 'healthy' : 'regression'}: ${scenario.name}`,
@@ -227,12 +259,16 @@ export function benchJudge(): BenchRow[] {
         rate(j.hold),
         rate(j.pass),
         minute === undefined ? '-' : String(minute),
+        rate(e.rollback),
+        rate(e.atDeadline),
         rate(f.rollback),
         rate(f.hold),
         rate(f.pass),
       ]);
       if (scenario.healthy) {
         pooled.judge += j.rollback;
+        pooled.engine += e.rollback;
+        pooled.atDeadline += e.atDeadline;
         pooled.fixed += f.rollback;
         pooled.runs += RUNS;
         worst = Math.max(worst, j.rollback);
@@ -245,8 +281,14 @@ export function benchJudge(): BenchRow[] {
       value: share(pooled.judge),
       goal: `<= ${FALSE_ROLLBACK_BUDGET * 100} % and <= the fixed gate's: ${pooled.judge <= pooled.fixed && pooled.judge / pooled.runs <= FALSE_ROLLBACK_BUDGET ? 'met' : 'missed'}`,
     });
+    summary.push({
+      name: `engine rollbacks of healthy canaries at ${canaryPercent} %, with the ${HOLD_MINUTES}-minute hold deadline (of which never judged: ${share(pooled.atDeadline)})`,
+      value: share(pooled.engine),
+    });
   }
-  console.log(`canary judge vs the fixed-threshold gate, ${RUNS} seeded bakes per row (30 min at 10 %, 60 min at 50 %; judged every minute)`);
+  console.log(
+    `canary judge vs the fixed-threshold gate, ${RUNS} seeded bakes per row (30 min at 10 %, 60 min at 50 %; judged every minute). "judge" is the gate's view (the bake only); "engine" adds the ${HOLD_MINUTES} minutes a hold may run on, after which it rolls back`,
+  );
   printRows(table);
   console.log('');
   summary.push({ name: 'judge worst false-rollback rate of one healthy scenario', value: rate(worst), goal: `<= ${FALSE_ROLLBACK_BUDGET * 100} %` });

@@ -65,7 +65,7 @@ describe('gate', () => {
       'error rate vs stable                  stable 0.9 %   0.8 % (15 of 1800)         0.69     0.0052  ok',
       'p95 per minute vs stable              stable + 20 %  worse in 0 of 30 min       1        0.0052  ok',
       'LLM success rate vs target            >= 95 %        99.2 % (15 of 1800)        1        0.0052  ok',
-      'error rate vs target                  <= 1 %         0.8 % (15 of 1800)         0.79     0.0052  ok',
+      'error rate vs target                  <= 1 %         0.8 % (15 of 1800)         0.94     0.0052  ok',
       'enumDescription validation vs target  >= 98 %        100.0 % (0 of 1080)        1        0.0052  ok',
       'availability vs target                >= 99.9 %      100.0 % (0 of 1800)        1        0.0052  ok',
       'p95 per minute vs target              <= 100 ms      above in 0 of 30 min       1        0.0052  ok',
@@ -158,7 +158,7 @@ describe('gate', () => {
     const run = await runCommand(['gate', '--environment', 'production', '--window', '10m', '--min-success', '99.9']);
     expect(run.code).toBe(1);
     // scipy.stats.binom.sf(4, 600, 0.001) = 3.89e-4; a 10-minute bake's final look spends (0.05 - spending(9/10)) / 8 = 0.00542 a check.
-    expect(run.stdout).toContain('  - canary LLM success rate 99.17 % (5 failed of 600) vs the target 99.9 %: exact binomial p = 3.9e-4 <= alpha 0.0054, significantly below it');
+    expect(run.stdout).toContain('  - canary LLM success rate 99.17 % (5 failed of 600) vs the target 99.9 % (tested at 99.88 %, 20 % worse): exact binomial p = 8.8e-4 <= alpha 0.0054, significantly below it');
   });
 
   test('is inconclusive when the canary saw too few tool calls by the end of the bake', async () => {
@@ -176,6 +176,24 @@ describe('gate', () => {
     expect(run.code).toBe(0);
     expect(clock.sleeps).toHaveLength(60);
     expect(JSON.parse(run.stdout)).toMatchObject({ verdict: 'pass', criteria: { minimumSamples: 3600 }, look: { periods: 60, minimumSamples: 3600 } });
+  });
+
+  test('started mid-minute, the gate judges at the targets only at the bake\'s end, not at the look before it', async () => {
+    // Both slots at 2 % errors: nothing against stable, below the 5 % critical level, above the 1 % target.
+    const twoPercentStable = { ToolCalls: 540, ToolCallSuccesses: 529, ToolCallErrors: 11, EnumValidations: 324, EnumValidationFailures: 1, RequestCount: 540, TargetResponseTimeP95Ms: 75 };
+    const twoPercent = (i: number): MinuteValues => ({ ...canaryMinute(i), ToolCallErrors: i % 5 === 0 ? 2 : 1, ToolCallSuccesses: 60 - (i % 5 === 0 ? 2 : 1) });
+    mocks.cloudformation.on(DescribeStacksCommand).resolves(describeStacks('production', { canaryTraffic: 10 }));
+    mocks.elb.on(DescribeRulesCommand).resolves(rules('production', 90, 10));
+    mocks.ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'clear' } });
+    publishWindow(fake, windowOf({ minutes: 40, canary: twoPercent, stable: () => twoPercentStable, start: START }), TARGETS);
+    const clock = new FakeClock(NOW + 20_000);
+    const run = await runCommand(['gate', '--environment', 'production', '--json'], { clock });
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout) as { elapsedMs: number; look: { final: boolean }; reasons: string[] };
+    expect(result.elapsedMs).toBe(30 * 60_000);
+    expect(result.look.final).toBe(true);
+    expect(result.reasons).toEqual([expect.stringMatching(/^canary error rate 2\.04 % \(38 failed of 1860\) vs the target 1 % \(tested at 1\.2 %, 20 % worse\): exact binomial p = .* <= alpha 0\.0052, significantly above it$/)]);
+    expect(run.stderr.split('\n').find((l) => l.includes(' 29m 00s/30m 00s '))).toMatch(/\| inconclusive$/);
   });
 
   test('at 100 % a pass leads to promote', async () => {
@@ -287,6 +305,46 @@ describe('gate --record and --replay', () => {
     expect((JSON.parse(run.stdout) as { verdict: string }).verdict).toBe(verdict);
   });
 
+  test('--replay takes the environment from the file when --environment is absent, as issue 13 writes the call', async () => {
+    const run = await runCommand(['gate', '--replay', path.join(FIXTURES, 'gate-replay-regression.json'), '--json']);
+    expect(allCalls()).toBe(0);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ command: 'gate', environment: 'production', verdict: 'fail' });
+    const human = await runCommand(['gate', '--replay', path.join(FIXTURES, 'gate-replay-healthy.json')]);
+    expect(human.code).toBe(0);
+    expect(human.stdout.split('\n')[0]).toMatch(/^Gate production: PASS on the window replayed from /);
+  });
+
+  test('without --environment, a file that cannot be read or names no known environment is refused (exit 64)', async () => {
+    const missing = await runCommand(['gate', '--replay', '/no/such/file.json']);
+    expect(missing.code).toBe(64);
+    expect(missing.stderr).toMatch(/^error: --replay: cannot read \/no\/such\/file\.json: ENOENT/);
+    const file = path.join(scratch(), 'dev.json');
+    writeFileSync(file, serializeMetricWindow(windowOf({ minutes: 3 })).replace('"environment": "production"', '"environment": "dev"'));
+    const unknown = await runCommand(['gate', '--replay', file]);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain('  - environment: must be one of staging, production, got "dev"');
+  });
+
+  test('without --environment or --replay, --environment is still required', async () => {
+    const run = await runCommand(['gate', '--window', '30m']);
+    expect(run.code).toBe(64);
+    expect(run.stderr.split('\n')[0]).toBe('error: --environment is required (or --replay FILE, whose window names it); allowed: staging, production');
+  });
+
+  test('help says where gate finds its environment', async () => {
+    const run = await runCommand(['gate', '--help']);
+    expect(run.stdout.replace(/\s+/g, ' ')).toContain('--environment <name> the environment: staging or production (required, or --replay FILE, whose window names it)');
+  });
+
+  test("--replay of the issue's example says it did not count the trigger alarm that fired after the window, and why", async () => {
+    const run = await runCommand(['gate', '--replay', path.join(FIXTURES, 'issue-13-window.json')]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Not counted: mcp-rollout-production-canary-error-rate-trigger went into ALARM at 2026-11-28T10:14:00.000Z, after the window ended at 2026-11-28T10:03:00.000Z.');
+    const json = await runCommand(['gate', '--replay', path.join(FIXTURES, 'issue-13-window.json'), '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ verdict: 'pass', alarms: [], ignoredAlarms: [{ name: 'mcp-rollout-production-canary-error-rate-trigger', at: '2026-11-28T10:14:00.000Z' }] });
+  });
+
   test('--replay prints the checks and says nothing came from AWS', async () => {
     const file = path.join(FIXTURES, 'gate-replay-regression.json');
     const run = await runCommand(['gate', '--environment', 'production', '--replay', file]);
@@ -295,7 +353,7 @@ describe('gate --record and --replay', () => {
       `Gate production: FAIL on the window replayed from ${file} (30m 00s of a 30m 00s bake) (canary at 10 %)`,
       '  - canary LLM success rate 97.00 % (54 failed of 1800) vs stable 99.07 % (150 of 16200): one-sided Fisher exact p = 1.4e-11 <= alpha 0.0052',
       '  - canary error rate 3.00 % (54 failed of 1800) vs stable 0.93 % (150 of 16200): one-sided Fisher exact p = 1.4e-11 <= alpha 0.0052',
-      '  - canary error rate 3.00 % (54 failed of 1800) vs the target 1 %: exact binomial p = 4.1e-12 <= alpha 0.0052, significantly above it',
+      '  - canary error rate 3.00 % (54 failed of 1800) vs the target 1 % (tested at 1.2 %, 20 % worse): exact binomial p = 2.5e-9 <= alpha 0.0052, significantly above it',
     ]);
     expect(lines.at(-1)).toBe('Replayed offline: nothing was read from AWS.');
     expect(run.stdout).not.toContain('rollback latch');

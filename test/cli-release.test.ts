@@ -85,9 +85,10 @@ describe('approve', () => {
     return w;
   };
 
-  test('sends the task token of the waiting approval step, read from the run history; the rollout goes on to promotion', async () => {
+  test('sends the newest task token of the waiting approval step (renewed every 5 minutes), read from the run history; the rollout goes on to promotion', async () => {
     const { world, clock } = await waiting();
-    const token = world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested)[0]?.detail.taskToken;
+    expect(world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed)).toHaveLength(1);
+    const token = world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed)[0]?.detail.taskToken;
     const run = await runCommand(['approve', '--environment', 'production', '--comment', 'dashboards look fine'], { clock });
     expect(run.code).toBe(0);
     expect(mocks.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input)).toEqual([{ taskToken: token, output: JSON.stringify({ approvedBy: USER, comment: 'dashboards look fine' }) }]);
@@ -118,6 +119,32 @@ describe('approve', () => {
     const run = await runCommand(['approve', '--environment', 'production'], { clock });
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('next: End the rollout: npx mcp-rollout abort --environment production --confirm.');
+  });
+
+  test('a round that ends as the token is sent: approve finds the renewed token and sends it', async () => {
+    const { world, clock } = await waiting();
+    const first = world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed)[0]?.detail.taskToken;
+    // The wait times out just before SendTaskSuccess arrives; the engine renews it.
+    mocks.sfn
+      .on(SendTaskSuccessCommand)
+      .callsFakeOnce(async () => {
+        clock.current += 3 * MIN;
+        await world.catchUp();
+        throw Object.assign(new Error('Task Timed Out'), { name: 'TaskTimedOut' });
+      })
+      .callsFake(async (i: { taskToken: string; output: string }) => {
+        await world.catchUp();
+        world.sendTask(i.taskToken, { output: JSON.parse(i.output) });
+        return {};
+      });
+    const run = await runCommand(['approve', '--environment', 'production'], { clock });
+    expect(run.code).toBe(0);
+    const sent = mocks.sfn.commandCalls(SendTaskSuccessCommand).map((c) => c.args[0].input.taskToken);
+    const renewed = world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed).at(-1)?.detail.taskToken;
+    expect(sent).toEqual([first, renewed]);
+    expect(renewed).not.toBe(first);
+    await world.runFor(30 * MIN);
+    expect(world.executions[0]?.status).toBe('SUCCEEDED');
   });
 
   test('an approval that timed out meanwhile is reported, not retried', async () => {
@@ -175,7 +202,7 @@ describe('abort', () => {
 });
 
 describe('the power report', () => {
-  test('says what each bake detects at the last 7 days of traffic, from the judge itself (issue 13 example: 1,800 calls, 93.6 %)', async () => {
+  test('says what each bake detects at the last 7 days of traffic, from the judge itself (the example of issue 13: 1,800 calls at 10 % for 30 min)', async () => {
     const { world, clock } = cliWorld();
     world.hourlyToolCalls = Array.from({ length: 7 * 24 }, (_, h) => (h % 24 < 6 ? 6_000 : 36_000));
     const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run'], { clock });
@@ -184,9 +211,9 @@ describe('the power report', () => {
     const from = lines.findIndex((l) => l.startsWith('What each bake can detect'));
     expect(lines.slice(from, from + 4)).toEqual([
       "What each bake can detect at the last 7 days' traffic (typical hour 36,000 tool calls, quiet hour 6,000):",
-      '  10 % for 30 min sees about 1,800 canary calls: it detects success below 93.6 %; it detects an error rate doubling from 1 %',
-      '  50 % for 60 min sees about 18,000 canary calls: it detects success below 94.5 %; it detects an error rate doubling from 1 %',
-      '  100 % for 60 min sees about 36,000 canary calls: it detects success below 94.7 %; it detects an error rate doubling from 1 %',
+      '  10 % for 30 min sees about 1,800 canary calls: it detects success below 92.5 %; it detects an error rate doubling from 1 %',
+      '  50 % for 60 min sees about 18,000 canary calls: it detects success below 93.5 %; it detects an error rate doubling from 1 %',
+      '  100 % for 60 min sees about 36,000 canary calls: it detects success below 93.7 %; it detects an error rate doubling from 1 %',
     ]);
     // A quiet hour (the 10th percentile, 6,000 calls) gives the 10 % bake exactly its 300-call minimum: no warning.
     expect(run.stderr).toBe('');
@@ -205,8 +232,18 @@ describe('the power report', () => {
     world.hourlyToolCalls = Array.from({ length: 7 * 24 }, () => 1_200);
     const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run'], { clock });
     expect(run.stdout).toContain('  10 % for 30 min sees about 60 canary calls: too few to judge (a healthy canary holds, and a hold past its deadline rolls back)');
-    expect(run.stdout).toContain('  50 % for 60 min sees about 600 canary calls: it detects success below 92.4 %; it cannot detect an error rate doubling from 1 %');
+    expect(run.stdout).toContain('  50 % for 60 min sees about 600 canary calls: it detects success below 91.2 %; it cannot detect an error rate doubling from 1 %');
     expect(run.stderr).toContain('warning: the bake at 10 % cannot judge the canary at recent traffic (60 calls in 30 min): it will hold and then roll back. Lengthen the bake or release at a busier time.');
+  });
+
+  test('a bake too quiet to judge in its minutes but judged within its hold says so, instead of a rollback', async () => {
+    const { world, clock } = cliWorld();
+    world.hourlyToolCalls = Array.from({ length: 7 * 24 }, () => 3_600); // 6 canary calls a minute at 10 %
+    const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run'], { clock });
+    expect(run.stdout).toContain('  10 % for 30 min sees about 180 canary calls: too few to judge (a healthy canary holds, and a hold past its deadline rolls back)');
+    expect(run.stderr).toContain(
+      'warning: the bake at 10 % cannot judge the canary in its 30 min at recent traffic (180 calls, 300 needed): it holds, and is judged at about minute 50, within its 30 min of hold. Lengthen the bake or release at a busier time.',
+    );
   });
 
   test('no traffic in 7 days: every bake is too weak, and the report says so before anything starts', async () => {

@@ -41,6 +41,11 @@ describe('the metric window format', () => {
     expect(parseMetricWindow(rest).alarms).toEqual([]);
   });
 
+  test('"alarms": null is absent, as a writer that serializes a missing list as null means it', () => {
+    expect(metricWindowProblems({ ...example(), alarms: null })).toEqual([]);
+    expect(parseMetricWindow({ ...example(), alarms: null }).alarms).toEqual([]);
+  });
+
   test('a written window reads back the same, one series per line', () => {
     const window = parseMetricWindowJson(EXAMPLE_TEXT);
     const text = serializeMetricWindow(window);

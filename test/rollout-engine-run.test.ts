@@ -5,10 +5,15 @@
  * the synthesized template carries exactly that definition.
  */
 import { STATE_NAMES } from '../lib/constructs/private/rollout-definition';
+import { progressFromHistory, stepLabels } from '../lib/cli/rollouts';
 import { parseLatch, serializeLatch } from '../lib/shared/rollback-contract';
 import type { ReleaseSummary } from '../lib/shared/release-history';
-import { ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES } from '../lib/shared/rollout-contract';
-import { APPROVAL_PLAN, HISTORY, LATCH, STACK, engineWorld } from './helpers/rollout-world';
+import { HISTORY_EVENTS, ROLLOUT_ERRORS, ROLLOUT_EVENT_TYPES, SEED_ROLLOUT_PLAN, worstCaseHistoryEvents } from '../lib/shared/rollout-contract';
+import { judgeBake } from '../lambda/rollout-judge/bake-check';
+import { alignedRange } from '../lib/shared/metric-window-reader';
+import { SEED_THRESHOLDS } from '../lib/shared/metrics-contract';
+import { APPROVAL_PLAN, HISTORY, LATCH, LOCK_TABLE, MACHINE_ARN, STACK, engineWorld } from './helpers/rollout-world';
+import { windowOf } from './helpers/windows';
 
 const T0 = Date.parse('2026-11-28T10:00:00.000Z');
 const MIN = 60_000;
@@ -100,6 +105,27 @@ describe('the seed plan, healthy canary', () => {
     const { execution } = await run;
     expect(((execution.stopDate?.getTime() ?? 0) - T0) / MIN).toBe(150 + 4 * 3);
   });
+});
+
+test('with the real judge on windows rounded out to whole minutes, each bake is judged final exactly once, and that look passes', async () => {
+  const s = setup();
+  s.world.updateDurationMs = 3 * MIN + 7_000; // bakes start mid-minute
+  const finals: { step: number; final: boolean; verdict: string }[] = [];
+  s.world.judge = (request) => {
+    const range = alignedRange({ startMs: Date.parse(request.windowStart), endMs: Date.parse(request.windowEnd) });
+    const window = windowOf({ minutes: range.periods, start: new Date(range.startMs).toISOString(), canaryPercent: request.canaryPercent });
+    const j = judgeBake(window, request, { thresholds: SEED_THRESHOLDS, minimumSamplesPerMinute: 10 });
+    finals.push({ step: request.step, final: j.look.final, verdict: j.verdict });
+    return { verdict: j.verdict, reasons: j.reasons };
+  };
+  const execution = await s.start(INPUT);
+  await s.world.runFor(4 * 60 * MIN);
+  expect(execution.status).toBe('SUCCEEDED');
+  for (const step of [1, 3, 5]) {
+    const looks = finals.filter((f) => f.step === step);
+    expect(looks.filter((f) => f.final)).toEqual([{ step, final: true, verdict: 'pass' }]);
+    expect(looks.at(-1)).toEqual({ step, final: true, verdict: 'pass' });
+  }
 });
 
 describe('a failed judgement rolls back through the rollback function and ends failed', () => {
@@ -240,11 +266,84 @@ describe('before any traffic moves', () => {
     [{ canaryImage: 'v1.5.0' }],
     [{ canaryImage: 'v1.5.0', requestedBy: 'alice', reason: 'x'.repeat(1001) }],
     [{ canaryImage: 42, requestedBy: 'alice' }],
+    // The schema says additionalProperties: false; a misspelt field must not pass silently.
+    [{ canaryImage: 'v1.5.0', requestedBy: 'alice', reson: 'CHG-42' }],
+    [{ canaryImage: 'v1.5.0', requestedBy: 'alice', reason: 'CHG-42', dryRun: true }],
+    [['v1.5.0']],
   ])('an invalid input %j fails at once', async (input) => {
     const s = setup();
     const execution = await s.start(input);
     expect(execution.error).toBe(ROLLOUT_ERRORS.invalidInput);
     expect(execution.history.filter((e) => e.type === 'TaskScheduled')).toEqual([]);
+  });
+
+  test('one rollout at a time even when ListExecutions lags: of two runs started a second apart, exactly one proceeds', async () => {
+    const s = setup();
+    s.world.listExecutionsLagMs = 10_000;
+    const first = await s.start(INPUT, 'first');
+    s.clock.current += 1_000;
+    const second = await s.start({ ...INPUT, canaryImage: 'v1.6.0' }, 'second');
+    await s.world.runFor(10 * MIN);
+    expect(second.error).toBe(ROLLOUT_ERRORS.alreadyRunning);
+    expect(first.status).toBe('RUNNING');
+    expect(s.world.stacks.get(STACK)?.updates.map((u) => params(u.request).CanaryImageTag)).toEqual([{ ParameterKey: 'CanaryImageTag', ParameterValue: 'v1.5.0' }]);
+  });
+
+  test('the lock names its run while it runs, and every end releases it', async () => {
+    const lockItem = (s: ReturnType<typeof setup>) => s.world.tables.get(LOCK_TABLE)?.items.get('production');
+    const ends: [string, (s: ReturnType<typeof setup>) => void, number, string | undefined][] = [
+      ['promoted', () => undefined, 4 * 60 * MIN, undefined],
+      ['rolled back', (s) => (s.world.judge = () => ({ verdict: 'fail', reasons: ['error rate 12 %'] })), 30 * MIN, ROLLOUT_ERRORS.rolledBack],
+      ['rollback failed', (s) => ((s.world.judge = () => ({ verdict: 'fail', reasons: ['x'] })), (s.world.rollbackFails = true)), 30 * MIN, ROLLOUT_ERRORS.rollbackFailed],
+    ];
+    for (const [, arrange, minutes, error] of ends) {
+      const s = setup();
+      arrange(s);
+      const execution = await s.start(INPUT);
+      expect(lockItem(s)).toMatchObject({ environment: { S: 'production' }, execution: { S: execution.context.executionArn }, canaryImage: { S: 'v1.5.0' }, requestedBy: { S: 'alice' } });
+      await s.world.runFor(minutes);
+      expect(execution.error).toBe(error);
+      expect(execution.status).not.toBe('RUNNING');
+      expect(lockItem(s)).toBeUndefined();
+    }
+  });
+
+  test('released when the latch stops the run, when the latch refuses it at the start, and when it fails before traffic', async () => {
+    const lockItem = (s: ReturnType<typeof setup>) => s.world.tables.get(LOCK_TABLE)?.items.get('production');
+    const latchedDuring = setup();
+    const first = await latchedDuring.start(INPUT);
+    await latchedDuring.world.runFor(10 * MIN);
+    latchedDuring.world.invokeRollback(LATCH, { action: 'rollback', reason: 'alarm', requestedBy: 'alarm' });
+    await latchedDuring.world.runFor(2 * MIN);
+    expect(first.error).toBe(ROLLOUT_ERRORS.stoppedByLatch);
+    expect(lockItem(latchedDuring)).toBeUndefined();
+    const refused = await latchedDuring.start(INPUT);
+    expect(refused.error).toBe(ROLLOUT_ERRORS.latchedAtStart);
+    expect(lockItem(latchedDuring)).toBeUndefined();
+
+    const noRole = setup({ stack: { roleArn: null } });
+    const failed = await noRole.start(INPUT);
+    await noRole.world.runFor(5 * MIN);
+    expect(failed.error).toBe(ROLLOUT_ERRORS.failedBeforeTraffic);
+    expect(lockItem(noRole)).toBeUndefined();
+  });
+
+  test('a run stopped from outside keeps the lock, which the next run takes over: its holder is no longer RUNNING', async () => {
+    const s = setup();
+    const stopped = await s.start(INPUT, 'stopped');
+    stopped.stop('States.Aborted', 'stopped in the console');
+    const next = await s.start({ ...INPUT, canaryImage: 'v1.6.0' }, 'next');
+    expect(next.status).toBe('RUNNING');
+    expect(s.world.tables.get(LOCK_TABLE)?.items.get('production')?.execution).toEqual({ S: next.context.executionArn });
+    expect(next.history.some((e) => e.stateEnteredEventDetails?.name === STATE_NAMES.takeOverLock)).toBe(true);
+  });
+
+  test('a lock naming an execution that no longer exists (history expired) is taken over too', async () => {
+    const s = setup();
+    s.world.putItem({ TableName: LOCK_TABLE, Item: { environment: { S: 'production' }, execution: { S: `${MACHINE_ARN.replace(':stateMachine:', ':execution:')}:long-gone` } } });
+    const execution = await s.start(INPUT);
+    expect(execution.status).toBe('RUNNING');
+    expect(s.world.tables.get(LOCK_TABLE)?.items.get('production')?.execution).toEqual({ S: execution.context.executionArn });
   });
 
   test('one rollout at a time: a second run stops before touching the stack', async () => {
@@ -290,6 +389,12 @@ describe('before any traffic moves', () => {
   });
 });
 
+/** The token of the approval wait running now: the request's, or its latest renewal's. */
+function newestToken(world: ReturnType<typeof setup>['world']): string {
+  const events = [...world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested), ...world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed)].sort((a, b) => a.at - b.at);
+  return events.at(-1)!.detail.taskToken as string;
+}
+
 describe('manual approval steps', () => {
   const waiting = async () => {
     const s = setup({ plan: APPROVAL_PLAN });
@@ -303,7 +408,7 @@ describe('manual approval steps', () => {
     expect(execution.current).toBe('Step 3 approval: wait for approval');
     const request = s.world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested)[0]!.detail;
     expect(request).toMatchObject({ environment: 'production', step: 2, canaryPercent: 10, canaryImage: 'v1.5.0', approveWith: 'npx mcp-rollout approve --environment production' });
-    s.world.sendTask(request.taskToken as string, { output: { approvedBy: 'bob' } });
+    s.world.sendTask(newestToken(s.world), { output: { approvedBy: 'bob' } });
     await s.world.runFor(30 * MIN);
     expect(execution.status).toBe('SUCCEEDED');
     expect(s.world.eventsOf(ROLLOUT_EVENT_TYPES.step).find((e) => e.detail.stepType === 'approval')?.detail.message).toBe('approved by bob');
@@ -311,12 +416,44 @@ describe('manual approval steps', () => {
 
   test('abort (SendTaskFailure mcp-rollout.Aborted) rolls back', async () => {
     const { s, execution } = await waiting();
-    const token = s.world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested)[0]!.detail.taskToken as string;
+    const token = newestToken(s.world);
     s.world.sendTask(token, { error: ROLLOUT_ERRORS.aborted, cause: 'bob: wrong image' });
     await s.world.runFor(MIN);
     expect(execution.error).toBe(ROLLOUT_ERRORS.rolledBack);
     expect(execution.cause).toBe('Step 3 approval: aborted by bob: wrong image');
     expect(() => s.world.sendTask(token, { output: {} })).toThrow(/Task does not exist/);
+  });
+
+  test('a latch set while it waits stops the run within one approval wait (5 minutes), re-asserting the rollback', async () => {
+    const { s, execution } = await waiting();
+    const at = s.clock.current;
+    s.world.invokeRollback(LATCH, { action: 'rollback', reason: 'alarm', requestedBy: 'mcp-rollout-production-canary-error-rate-trigger' });
+    await s.world.runFor(6 * MIN);
+    expect(execution.error).toBe(ROLLOUT_ERRORS.stoppedByLatch);
+    expect((execution.stopDate?.getTime() ?? Infinity) - at).toBeLessThanOrEqual(5 * MIN);
+    expect(s.world.rollbackRequests.map((r) => r.requestedBy)).toEqual(['mcp-rollout-production-canary-error-rate-trigger', 'mcp-rollout-production-rollout/run-1']);
+  });
+
+  test('the wait is renewed every 5 minutes with a new token; the renewals do not reach the info topic rule, the old token is refused', async () => {
+    const { s, execution } = await waiting();
+    const requested = s.world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRequested);
+    const renewed = s.world.eventsOf(ROLLOUT_EVENT_TYPES.approvalRenewed);
+    expect(requested).toHaveLength(1);
+    expect(renewed.length).toBeGreaterThanOrEqual(1);
+    expect(renewed.map((e) => e.at - requested[0]!.at)).toEqual(renewed.map((_, i) => (i + 1) * 5 * MIN));
+    expect(renewed[0]!.detail).toMatchObject({ ...requested[0]!.detail, taskToken: expect.not.stringMatching(requested[0]!.detail.taskToken as string), time: expect.any(String) });
+    expect(() => s.world.sendTask(requested[0]!.detail.taskToken as string, { output: { approvedBy: 'bob' } })).toThrow(/Task does not exist/);
+    // status: waiting since the approval began (not since the last renewal), the newest token, the step's deadline.
+    const progress = progressFromHistory({ executionArn: 'x', name: 'run-1', status: 'RUNNING' }, stepLabels(JSON.stringify(execution.definition)), execution.history);
+    expect(progress.pendingApproval).toEqual({
+      step: 2,
+      taskToken: renewed.at(-1)!.detail.taskToken,
+      since: new Date(requested[0]!.at),
+      expiresAt: new Date(requested[0]!.at + 60 * MIN).toISOString(),
+    });
+    s.world.sendTask(renewed.at(-1)!.detail.taskToken as string, { output: { approvedBy: 'bob' } });
+    await s.world.runFor(30 * MIN);
+    expect(execution.status).toBe('SUCCEEDED');
   });
 
   test('nobody approving within the timeout rolls back', async () => {
@@ -325,6 +462,32 @@ describe('manual approval steps', () => {
     expect(execution.error).toBe(ROLLOUT_ERRORS.rolledBack);
     expect(execution.cause).toBe('Step 3 approval: nobody approved within 60 minutes');
     expect(s.world.weights).toEqual({ stable: 100, canary: 0 });
+  });
+});
+
+describe('the history budget the plan rule counts with', () => {
+  const eventsBetween = (history: readonly { timestamp?: Date }[], from: number, to: number) => history.filter((h) => h.timestamp!.getTime() > from && h.timestamp!.getTime() <= to).length;
+
+  test('a judged minute, an approval wait and a minute of stack update write what HISTORY_EVENTS says', async () => {
+    const s = setup({ plan: APPROVAL_PLAN });
+    s.world.updateDurationMs = 10 * MIN;
+    s.world.judge = (r) => (Date.parse(r.windowEnd) >= Date.parse(r.bakeEnd) ? { verdict: 'pass', reasons: [] } : { verdict: 'hold', reasons: ['bake running'] });
+    const execution = await s.start(INPUT);
+    await s.world.runFor(3 * MIN); // the first update runs until minute 10
+    expect(eventsBetween(execution.history, T0 + MIN, T0 + 2 * MIN)).toBe(HISTORY_EVENTS.stackUpdateMinute);
+    await s.world.runFor(10 * MIN); // the bake runs from minute 10 to 15
+    expect(eventsBetween(execution.history, T0 + 11 * MIN, T0 + 12 * MIN)).toBe(HISTORY_EVENTS.judgedMinute);
+    await s.world.runFor(20 * MIN); // the approval waits from minute 15
+    expect(execution.current).toBe('Step 3 approval: wait for approval');
+    expect(eventsBetween(execution.history, T0 + 20 * MIN, T0 + 25 * MIN)).toBe(HISTORY_EVENTS.approvalWait);
+  });
+
+  test('the seed plan, run healthy, stays within its worst case', async () => {
+    const s = setup();
+    const execution = await s.start(INPUT);
+    await s.world.runFor(4 * 60 * MIN);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.history.length).toBeLessThan(worstCaseHistoryEvents(SEED_ROLLOUT_PLAN));
   });
 });
 

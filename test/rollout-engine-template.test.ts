@@ -92,6 +92,7 @@ describe('the state machine', () => {
             historyParameterName: HISTORY,
             rollbackFunctionArn: ROLLBACK_ARN,
             judgeFunctionArn: JUDGE_ARN,
+            lockTableName: 'mcp-rollout-production-rollout-lock',
           }),
         ),
       ),
@@ -156,9 +157,12 @@ describe('the state machine', () => {
     expect([...resourcesUsed].sort()).toEqual([
       'arn:aws:states:::aws-sdk:cloudformation:describeStacks',
       'arn:aws:states:::aws-sdk:cloudformation:updateStack',
-      'arn:aws:states:::aws-sdk:sfn:listExecutions',
+      'arn:aws:states:::aws-sdk:sfn:describeExecution',
       'arn:aws:states:::aws-sdk:ssm:getParameter',
       'arn:aws:states:::aws-sdk:ssm:putParameter',
+      'arn:aws:states:::dynamodb:deleteItem',
+      'arn:aws:states:::dynamodb:getItem',
+      'arn:aws:states:::dynamodb:putItem',
       'arn:aws:states:::events:putEvents',
       'arn:aws:states:::lambda:invoke',
     ]);
@@ -171,6 +175,15 @@ describe('the state machine', () => {
   test('the catch that rolls back: every error after traffic moved goes through "On error" to the rollback function', () => {
     for (const [name, s] of Object.entries(states)) {
       if (s.Type !== 'Task' || name.endsWith('announce') || / announce /.test(name) || name.startsWith('Announce') || name.startsWith('Record') || name === STATE_NAMES.rollBack || name === STATE_NAMES.latched) continue;
+      // A failed lock write is decided by reading the lock back; a failed release leaves a lock the next run takes over.
+      if (name === STATE_NAMES.takeLock || name === STATE_NAMES.takeOverLock) {
+        expect(s.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Assign: { lockAttempts: '{% $lockAttempts + 1 %}' }, Next: STATE_NAMES.readLock }]);
+        continue;
+      }
+      if (name.startsWith('Release the lock: ')) {
+        expect(s.Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: name.slice('Release the lock: '.length) }]);
+        continue;
+      }
       const last = (s.Catch as Json[]).at(-1)!;
       expect([name, last.ErrorEquals]).toEqual([name, ['States.ALL']]);
       expect([STATE_NAMES.onError, expect.stringMatching(/: update refused\?$|: verdict\?$/)]).toContainEqual(last.Next);
@@ -224,14 +237,15 @@ describe('IAM, exactly', () => {
       Resource: resolve(s.Resource),
     }));
 
-  test('the state machine may update exactly the Service stack, read the latch, write the history, invoke two functions, put events and list its own executions', () => {
+  test('the state machine may update exactly the Service stack, read the latch, write the history, invoke two functions, put events, use its lock and describe its own executions', () => {
     expect(statements(ids.role)).toEqual([
       { Action: ['cloudformation:DescribeStacks', 'cloudformation:UpdateStack'], Resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Production-Service/*` },
       { Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/mcp-rollout/production/rollback-latch` },
       { Action: 'ssm:PutParameter', Resource: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${HISTORY}` }, // the State stack's release history
       { Action: 'lambda:InvokeFunction', Resource: [JUDGE_ARN, ROLLBACK_ARN] },
       { Action: 'events:PutEvents', Resource: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default` },
-      { Action: 'states:ListExecutions', Resource: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:mcp-rollout-production-rollout` },
+      { Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], Resource: `<GetAtt ${logicalIdOf(engine.lockTable)}.Arn>` },
+      { Action: 'states:DescribeExecution', Resource: `arn:aws:states:${REGION}:${ACCOUNT}:execution:mcp-rollout-production-rollout:*` },
       {
         Action: [
           'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:UpdateLogDelivery',
@@ -240,6 +254,39 @@ describe('IAM, exactly', () => {
         Resource: '*',
       },
     ]);
+  });
+
+  test('the lock table: keyed by environment, on demand, encrypted, recoverable, created before the state machine', () => {
+    expect(resources[logicalIdOf(engine.lockTable)]).toMatchObject({
+      Type: 'AWS::DynamoDB::GlobalTable',
+      DeletionPolicy: 'Delete',
+      Properties: {
+        TableName: 'mcp-rollout-production-rollout-lock',
+        KeySchema: [{ AttributeName: 'environment', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'environment', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [{ Region: { Ref: 'AWS::Region' }, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }],
+      },
+    });
+    expect(resources[ids.machine]!.DependsOn).toContain(logicalIdOf(engine.lockTable));
+    expect(definition.States[STATE_NAMES.takeLock]).toMatchObject({
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Arguments: { TableName: 'mcp-rollout-production-rollout-lock', ConditionExpression: 'attribute_not_exists(#key) OR #execution = :me' },
+    });
+  });
+
+  test('every end after the lock is taken is reached only through a release of the lock', () => {
+    const targets = (st: Json): string[] => [st.Next, st.Default, ...((st.Choices as Json[] | undefined) ?? []).map((c) => c.Next), ...((st.Catch as Json[] | undefined) ?? []).map((c) => c.Next)].filter((x): x is string => typeof x === 'string');
+    const ends = Object.entries(definition.States).filter(([, st]) => st.Type === 'Fail' || st.Type === 'Succeed').map(([name]) => name);
+    const beforeTheLock = [STATE_NAMES.invalidInput, STATE_NAMES.alreadyRunning];
+    expect(ends.filter((e) => !beforeTheLock.includes(e as never)).sort()).toEqual(
+      [STATE_NAMES.refusedLatched, STATE_NAMES.failedBeforeTraffic, STATE_NAMES.rolledBack, STATE_NAMES.rollbackFailed, STATE_NAMES.stoppedByLatch, STATE_NAMES.promoted].sort(),
+    );
+    for (const end of ends.filter((e) => !beforeTheLock.includes(e as never))) {
+      const from = Object.entries(definition.States).filter(([, st]) => targets(st).includes(end)).map(([name]) => name);
+      expect([end, from]).toEqual([end, [`Release the lock: ${end}`]]);
+    }
   });
 
   test('holds no iam:PassRole and no permission on the stack resources: CloudFormation uses the stack role', () => {
@@ -253,13 +300,14 @@ describe('IAM, exactly', () => {
     ]);
   });
 
-  test('the judge reads the stack, metrics and this environment alarm history, and writes its own log group', () => {
+  test('the judge reads the stack, metrics and the alarm history, and writes its own log group', () => {
     const judgeRole = (resources[ids.judge]!.Properties.Role as Json)['Fn::GetAtt'][0] as string;
+    // DescribeAlarmHistory on "*": the reader asks without AlarmName for metric and composite
+    // alarms, and composite alarm history needs the permission scoped to "*" (API reference).
     expect(statements(judgeRole)).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '<GetAtt EngineJudgeLogs208DAD66.Arn>' },
       { Action: 'cloudformation:DescribeStacks', Resource: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/Production-Service/*` },
-      { Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], Resource: '*' },
-      { Action: 'cloudwatch:DescribeAlarmHistory', Resource: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:mcp-rollout-production-*` },
+      { Action: ['cloudwatch:DescribeAlarmHistory', 'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], Resource: '*' },
     ]);
   });
 });
@@ -341,7 +389,14 @@ describe('the plan in the config', () => {
     [{ steps: [{ type: 'weight', canaryPercent: 100 }] }, 'environments.production.rollout.steps.0: a bake must follow the last weight step before promotion (every weight is judged)'],
     [{ steps: [{ type: 'weight', canaryPercent: 140 }] }, 'environments.production.rollout.steps.0.canaryPercent: must be an integer from 1 to 100, got 140'],
     [{ steps: [{ type: 'pause', minutes: 5 }] }, 'environments.production.rollout.steps.0.type: must be one of "weight", "bake", "approval", got "pause"'],
-    [{ steps: [{ type: 'weight', canaryPercent: 100 }, { type: 'bake', minutes: 1000, judge: { holdMinutes: 600 } }] }, 'environments.production.rollout.steps: bake and hold minutes must add up to at most 1440 (the execution history holds 25,000 events), got 1600'],
+    [
+      { steps: [{ type: 'weight', canaryPercent: 100 }, { type: 'bake', minutes: 1000, judge: { holdMinutes: 600 } }] },
+      'environments.production.rollout.steps: a run could write 29,140 execution history events (16 a bake or hold minute, 12 every 5 minutes of approval, 27 a minute of stack update timeout), more than the 25,000 a Standard execution keeps: shorten the bakes, holds or approval timeouts',
+    ],
+    [
+      { steps: [{ type: 'weight', canaryPercent: 10 }, { type: 'bake', minutes: 30 }, { type: 'approval', timeoutMinutes: 10080 }, { type: 'weight', canaryPercent: 100 }, { type: 'bake', minutes: 30 }] },
+      'environments.production.rollout.steps: a run could write 31,422 execution history events',
+    ],
     [{ stackUpdateTimeoutMinutes: 2 }, 'environments.production.rollout.stackUpdateTimeoutMinutes: must be an integer from 5 to 360, got 2'],
   ])('refuses %j: %s', (rollout, message) => {
     expect(plan(rollout)).toThrow(message);

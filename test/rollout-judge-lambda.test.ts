@@ -91,6 +91,29 @@ describe('checkBake', () => {
     expect(result.reasons.join(' ')).toMatch(/LLM success/i);
   });
 
+  test('a low-traffic canary that holds at the end of the bake passes once it has the bake\'s samples, before the hold deadline', async () => {
+    // 9 canary calls a minute at 10 %: 270 at minute 30 of a bake that needs 10 x 30 = 300.
+    const quiet = (): MinuteValues => ({ ...canaryMinute(0), ToolCalls: 9, ToolCallSuccesses: 9, ToolCallErrors: 0, EnumValidations: 5, RequestCount: 9 });
+    publish(windowOf({ minutes: 60, canary: quiet }));
+    const atEnd = await checkBake(request(30), { ...clients, config });
+    expect(atEnd).toMatchObject({ verdict: 'hold', reasons: ['the canary saw 270 tool calls and 270 requests in 30 minutes, fewer than the 300 needed to judge'] });
+    expect((await checkBake(request(33), { ...clients, config })).reasons).toEqual(['the canary saw 297 tool calls and 297 requests in 33 minutes, fewer than the 300 needed to judge']);
+    const later = await checkBake(request(34), { ...clients, config });
+    expect(later).toMatchObject({ verdict: 'pass', reasons: [], numbers: { look: { final: true, minimumSamples: 300 }, canary: { counts: { toolCalls: 306 } } } });
+  });
+
+  test('a look one minute before the end of a bake that started mid-minute is not final: it holds; the look after the end decides', async () => {
+    // The reader rounds the window out to whole minutes (10:00 to 10:30 for a look at 10:29:21.5);
+    // the look itself is still before the bake's end at 10:30:20.
+    publish(windowOf({ minutes: 40 }));
+    const bake = { windowStart: '2026-11-28T10:00:20.000Z', bakeEnd: '2026-11-28T10:30:20.000Z', holdUntil: '2026-11-28T11:00:20.000Z' };
+    const before = await checkBake({ ...request(0), ...bake, windowEnd: '2026-11-28T10:29:21.500Z' }, { ...clients, config });
+    expect(before).toMatchObject({ verdict: 'hold', numbers: { look: { final: false, periods: 30, bakePeriods: 30, elapsedPeriods: 29 } } });
+    expect(before.reasons).toEqual(['the bake runs until 2026-11-28T10:30:20.000Z: 29 of 30 minutes seen, no check failed so far']);
+    const after = await checkBake({ ...request(0), ...bake, windowEnd: '2026-11-28T10:30:21.000Z' }, { ...clients, config });
+    expect(after).toMatchObject({ verdict: 'pass', numbers: { look: { final: true } } });
+  });
+
   test('no data is a hold, and a hold at the deadline is a fail', async () => {
     expect((await checkBake(request(31), { ...clients, config })).verdict).toBe('hold');
     const late = await checkBake(request(60), { ...clients, config });

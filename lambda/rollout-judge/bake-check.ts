@@ -7,6 +7,7 @@
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { judge, type Judgement } from '../../lib/shared/canary-judge';
+import type { MetricWindow } from '../../lib/shared/metric-window';
 import { loadBalancerDimension, readMetricWindow, targetGroupDimension } from '../../lib/shared/metric-window-reader';
 import type { BakeCheckRequest, BakeCheckResult } from '../../lib/shared/rollout-contract';
 import { SERVICE_OUTPUTS } from '../../lib/shared/stack-contract';
@@ -65,13 +66,24 @@ export async function checkBake(request: BakeCheckRequest, deps: BakeCheckDepend
     ...(deps.signal ? { signal: deps.signal } : {}),
     timeoutMs: 10_000,
   });
-  const judgement = judge(window, {
+  const judgement = judgeBake(window, request, config);
+  return { verdict: judgement.verdict, reasons: judgement.reasons, numbers: summary(judgement) };
+}
+
+/**
+ * The judge on a bake's window. The look is the request's end, not the end of the window, which
+ * the reader rounds up to a whole minute: the look is final (a pass counts, the targets apply,
+ * the rest of the budget is spent) exactly when `windowEnd` reaches `bakeEnd`, so every pass the
+ * engine gets is one it takes, and the final level is spent once.
+ */
+export function judgeBake(window: MetricWindow, request: BakeCheckRequest, config: Pick<JudgeConfig, 'thresholds' | 'minimumSamplesPerMinute'>): Judgement {
+  return judge(window, {
     thresholds: config.thresholds,
     minimumSamplesPerMinute: config.minimumSamplesPerMinute,
-    bakeSeconds: Math.round((Date.parse(request.bakeEnd) - windowStartMs) / 1000),
+    bake: { startMs: Date.parse(request.windowStart), endMs: Date.parse(request.bakeEnd) },
+    lookMs: Date.parse(request.windowEnd),
     deadlineMs: Date.parse(request.holdUntil),
   });
-  return { verdict: judgement.verdict, reasons: judgement.reasons, numbers: summary(judgement) };
 }
 
 /** The numbers the history keeps: the look, each slot's counts and KPIs, the checks that failed. */
@@ -82,5 +94,6 @@ function summary(j: Judgement): Record<string, unknown> {
     stable: { counts: j.slots.stable.counts, kpis: j.slots.stable.kpis },
     failedChecks: j.checks.filter((c) => c.result === 'fail').map((c) => ({ kpi: c.kpi, kind: c.kind, detail: c.detail, pValue: c.pValue, alpha: c.alpha })),
     alarms: j.alarms,
+    ignoredAlarms: j.ignoredAlarms,
   };
 }

@@ -26,7 +26,10 @@ const COMMON_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 
 /** The options a command accepts, common ones first; help lists the command's own first. */
 export function optionsOf(command: CliCommand | undefined, ownFirst = false): Readonly<Record<string, OptionSpec>> {
-  const common = command?.scope === 'local' ? COMMON_OPTIONS : { ...ENVIRONMENT_OPTIONS, ...COMMON_OPTIONS };
+  const from = command?.scope === 'environment' ? command.environmentFrom : undefined;
+  const spec = ENVIRONMENT_OPTIONS.environment!;
+  const environment: Readonly<Record<string, OptionSpec>> = from ? { environment: { ...spec, help: spec.help.replace('(required)', `(required, or ${from.alternative})`) } } : {};
+  const common = command?.scope === 'local' ? COMMON_OPTIONS : { ...ENVIRONMENT_OPTIONS, ...environment, ...COMMON_OPTIONS };
   if (command === undefined) return common;
   return ownFirst ? { ...command.options, ...common } : { ...common, ...command.options };
 }
@@ -73,13 +76,20 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Cli
   const words = { json: parsed.values.json === true, options: parsed.values, positionals: parsed.positionals };
   if (command.scope === 'local') return { kind: 'local', command, ...words };
 
-  const { environment, region, profile } = parsed.values;
+  const { region, profile } = parsed.values;
+  // Only without --environment does the command's own input name it (gate --replay FILE).
+  const fromInput = parsed.values.environment === undefined ? command.environmentFrom?.read(parsed.values) : undefined;
+  const environment = parsed.values.environment ?? fromInput?.environment;
   if (environment === undefined) {
-    throw new UsageError(`--environment is required; allowed: ${ENVIRONMENT_NAMES.join(', ')}`);
+    const alternative = command.environmentFrom ? ` (or ${command.environmentFrom.alternative})` : '';
+    throw new UsageError(`--environment is required${alternative}; allowed: ${ENVIRONMENT_NAMES.join(', ')}`);
   }
   if (typeof environment !== 'string' || !(ENVIRONMENT_NAMES as readonly string[]).includes(environment)) {
     const guess = closest(String(environment), ENVIRONMENT_NAMES);
-    throw new UsageError(`--environment must be one of ${ENVIRONMENT_NAMES.join(', ')}${guess ? ` (did you mean ${guess}?)` : ''}, got ${JSON.stringify(environment)}`);
+    const allowed = `${ENVIRONMENT_NAMES.join(', ')}${guess ? ` (did you mean ${guess}?)` : ''}`;
+    throw new UsageError(
+      fromInput ? `${fromInput.source} names the environment ${JSON.stringify(environment)}; allowed: ${allowed}` : `--environment must be one of ${allowed}, got ${JSON.stringify(environment)}`,
+    );
   }
   if (typeof region === 'string' && !AWS_REGION_PATTERN.test(region)) {
     throw new UsageError(`--region must be an AWS region such as eu-west-1, got ${JSON.stringify(region)}`);

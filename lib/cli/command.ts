@@ -43,9 +43,23 @@ interface CommandSpec {
   readonly positionals?: string;
 }
 
+/**
+ * Where a command finds its environment in its own input when `--environment` is absent (the file
+ * `gate --replay` judges names it). The parser accepts only a known environment name from it, and
+ * never asks it when `--environment` is given: the command then checks that the two agree.
+ */
+export interface EnvironmentSource {
+  /** How the input names it, for help and errors: `--replay FILE, whose window names it`. */
+  readonly alternative: string;
+  /** The environment the input names and where (`--replay bake.json`), or undefined when it names none. */
+  read(options: OptionValues): { readonly environment: string; readonly source: string } | undefined;
+}
+
 /** A command that acts on one deployed environment: `--environment` is required and it gets AWS clients. */
 export interface EnvironmentCommand extends CommandSpec {
   readonly scope: 'environment';
+  /** When set, `--environment` may be left out and comes from the command's input. */
+  readonly environmentFrom?: EnvironmentSource;
   run(ctx: CommandContext, input: CommandInput): Promise<CommandResult>;
 }
 

@@ -10,6 +10,7 @@ import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-clou
 import { SLOT_NAMES } from '../shared/environment-names';
 import { judge, type Verdict } from '../shared/canary-judge';
 import { METRIC_WINDOW_FORMAT, slotSeries, type MetricWindow, type WindowSeriesName } from '../shared/metric-window';
+import { minimumSamples } from '../shared/kpi-formulas';
 import { APP_METRICS, DIMENSIONS, METRICS_NAMESPACE, type KpiThresholdTable } from '../shared/metrics-contract';
 import { percentAtEachStep, type RolloutPlan } from '../shared/rollout-contract';
 import type { CommandContext } from './context';
@@ -77,6 +78,8 @@ export interface BakeExposure {
   readonly step: number;
   readonly canaryPercent: number;
   readonly minutes: number;
+  /** How long a hold may run on after the bake before it is a fail. */
+  readonly holdMinutes: number;
   /** Expected tool calls over the bake at typical traffic. */
   readonly canaryCalls: number;
   readonly stableCalls: number;
@@ -96,6 +99,7 @@ export function bakeExposures(plan: RolloutPlan, traffic: Pick<RecentTraffic, 't
         step: i,
         canaryPercent: percent,
         minutes: step.minutes,
+        holdMinutes: step.judge.holdMinutes,
         canaryCalls: share(traffic.typicalPerMinute),
         stableCalls: Math.round((traffic.typicalPerMinute * step.minutes * (100 - percent)) / 100),
         quietCanaryCalls: share(traffic.quietPerMinute),
@@ -178,7 +182,6 @@ export function bakePower(exposure: BakeExposure, perMinute: { canary: number; s
     judge(expectedWindow(options.environment, exposure.canaryPercent, exposure.minutes, canary, stable), {
       thresholds,
       minimumSamplesPerMinute: options.minimumSamplesPerMinute,
-      bakeSeconds: exposure.minutes * 60,
     }).verdict;
   // Healthy: half the error target, both slots alike.
   const healthy = thresholds.errorRate.target / 2;
@@ -235,7 +238,15 @@ export function powerFromTraffic(traffic: RecentTraffic, plan: RolloutPlan, opti
     const head = `${b.canaryPercent} % for ${b.minutes} min sees about ${count(b.canaryCalls)} canary calls`;
     if (b.healthyVerdict === 'hold' || b.detectsSuccessBelow === undefined) {
       lines.push(`  ${head}: too few to judge (a healthy canary holds, and a hold past its deadline rolls back)`);
-      warnings.push(`the bake at ${b.canaryPercent} % cannot judge the canary at recent traffic (${count(b.canaryCalls)} calls in ${b.minutes} min): it will hold and then roll back. Lengthen the bake or release at a busier time.`);
+      // After the bake the judge keeps the bake's bar, so the hold ends once the canary reaches it.
+      const needed = minimumSamples(options.minimumSamplesPerMinute, b.minutes * 60);
+      const canaryPerMinute = (traffic.typicalPerMinute * b.canaryPercent) / 100;
+      const judgedAt = canaryPerMinute > 0 ? Math.ceil(needed / canaryPerMinute) : Infinity;
+      warnings.push(
+        judgedAt <= b.minutes + b.holdMinutes
+          ? `the bake at ${b.canaryPercent} % cannot judge the canary in its ${b.minutes} min at recent traffic (${count(b.canaryCalls)} calls, ${count(needed)} needed): it holds, and is judged at about minute ${judgedAt}, within its ${b.holdMinutes} min of hold. Lengthen the bake or release at a busier time.`
+          : `the bake at ${b.canaryPercent} % cannot judge the canary at recent traffic (${count(b.canaryCalls)} calls in ${b.minutes} min): it will hold and then roll back. Lengthen the bake or release at a busier time.`,
+      );
       continue;
     }
     lines.push(

@@ -189,7 +189,9 @@ export function progressFromHistory(
       const rawDetail = params?.Entries?.[0]?.Detail;
       const detail = typeof rawDetail === 'string' ? (parseJson(rawDetail) as { taskToken?: string; step?: number; expiresAt?: string } | undefined) : rawDetail;
       if (detail?.taskToken) {
-        approval = { entered: currentState, step: detail.step ?? -1, token: detail.taskToken, since: at, ...(detail.expiresAt ? { expiresAt: detail.expiresAt } : {}) };
+        // The step renews its token every few minutes: it has waited since the step began.
+        const since = started.get(labelOf(currentState) ?? '') ?? at;
+        approval = { entered: currentState, step: detail.step ?? -1, token: detail.taskToken, since, ...(detail.expiresAt ? { expiresAt: detail.expiresAt } : {}) };
       }
     }
     if (event.taskSucceededEventDetails || event.taskFailedEventDetails || event.taskTimedOutEventDetails) {

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Arn, ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,12 +14,14 @@ import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { KpiThresholdTable } from '../shared/metrics-contract';
 import { ROLLOUT_EVENT_SOURCE } from '../shared/metrics-contract';
-import { alarmNamePrefix, releaseHistoryParameterName } from '../shared/names';
+import { releaseHistoryParameterName } from '../shared/names';
 import {
   planProblems,
   ROLLOUT_EVENT_TYPES,
   ROLLOUT_JUDGE_ENV,
+  ROLLOUT_LOCK_ATTRIBUTES,
   rolloutJudgeFunctionName,
+  rolloutLockTableName,
   rolloutStateMachineName,
   type RolloutPlan,
 } from '../shared/rollout-contract';
@@ -54,8 +57,8 @@ export interface RolloutEngineProps {
  * environment's release history (the State stack's parameter, lib/shared/release-history.ts).
  *
  * The state machine's role may update exactly one stack, read the latch, write the release
- * history, invoke the rollback and judge functions, put events on the default bus and list its own
- * executions. It holds no permission on the stack's resources and no iam:PassRole: CloudFormation
+ * history, invoke the rollback and judge functions, put events on the default bus, write and read
+ * its lock item and describe its own executions. It holds no permission on the stack's resources and no iam:PassRole: CloudFormation
  * applies an update with the role the stack was deployed with (the CDK bootstrap's execution role)
  * when UpdateStack names none, "even if the users don't have permission to pass it"
  * (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html, RoleARN).
@@ -66,6 +69,8 @@ export class RolloutEngine extends Construct {
   readonly judgeFunction: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
   readonly logKey: kms.Key;
+  /** One rollout at a time: the lock a run takes with a conditional write (rollout-definition.ts). */
+  readonly lockTable: dynamodb.TableV2;
   /** The definition as built from the plan (before CloudFormation resolves the ARNs in it). */
   readonly definition: AslDefinition;
 
@@ -88,21 +93,33 @@ export class RolloutEngine extends Construct {
 
     this.judgeFunction = this.createJudge(props, logGroup('JudgeLogs', `/aws/lambda/${rolloutJudgeFunctionName(env)}`));
 
+    // One item at most, written a few times per rollout: on-demand, encrypted with the AWS managed
+    // key, recoverable to a point in time. It holds nothing worth keeping once the stack is gone.
+    this.lockTable = new dynamodb.TableV2(this, 'Lock', {
+      tableName: rolloutLockTableName(env),
+      partitionKey: { name: ROLLOUT_LOCK_ATTRIBUTES.key, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('states.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
       description: `mcp-rollout ${env}: the rollout state machine`,
     });
     const allow = (actions: string[], resources: string[]) => this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
     const serviceStackArn = Arn.format({ service: 'cloudformation', resource: 'stack', resourceName: `${props.serviceStackName}/*` }, stack);
-    // The name is fixed, so the role can name its own state machine without a reference cycle.
-    const machineArn = Arn.format({ service: 'states', resource: 'stateMachine', resourceName: machineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack);
     allow(['cloudformation:DescribeStacks', 'cloudformation:UpdateStack'], [serviceStackArn]);
     allow(['ssm:GetParameter'], [ssmParameterArn(stack, props.latchParameterName)]);
     // The release history lives in the State stack (ReleaseHistory): one version per rollout.
     allow(['ssm:PutParameter'], [ReleaseHistory.parameterArn(stack, env)]);
     allow(['lambda:InvokeFunction'], [props.rollbackFunction.functionArn, this.judgeFunction.functionArn]);
     allow(['events:PutEvents'], [Arn.format({ service: 'events', resource: 'event-bus', resourceName: 'default' }, stack)]);
-    allow(['states:ListExecutions'], [machineArn]);
+    allow(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'], [this.lockTable.tableArn]);
+    // Is the lock's holder still running? Executions of this state machine only: its name is
+    // fixed, so the role names them without a reference cycle.
+    allow(['states:DescribeExecution'], [Arn.format({ service: 'states', resource: 'execution', resourceName: `${machineName}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack)]);
 
     this.definition = rolloutDefinition({
       environment: env,
@@ -112,6 +129,8 @@ export class RolloutEngine extends Construct {
       historyParameterName: releaseHistoryParameterName(env),
       rollbackFunctionArn: props.rollbackFunction.functionArn,
       judgeFunctionArn: this.judgeFunction.functionArn,
+      // The fixed name, not a reference: the definition reads the same in tests and templates.
+      lockTableName: rolloutLockTableName(env),
     });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: machineName,
@@ -122,6 +141,7 @@ export class RolloutEngine extends Construct {
       tracingEnabled: props.tracing ?? true,
       comment: `mcp-rollout ${env}: runs a release plan against ${props.serviceStackName}`,
     });
+    this.stateMachine.node.addDependency(this.lockTable);
     this.acknowledge(props);
     this.announceTransitions(env, props.infoTopic);
   }
@@ -158,16 +178,16 @@ export class RolloutEngine extends Construct {
     const allow = (actions: string[], resources: string[]) => role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
     allow(['cloudformation:DescribeStacks'], [Arn.format({ service: 'cloudformation', resource: 'stack', resourceName: `${props.serviceStackName}/*` }, stack)]);
     // GetMetricData and DescribeAlarms have no resource-level permission (Service Authorization
-    // Reference, CloudWatch; DESIGN.md "Facts"): the window reader reads the alarms in ALARM now.
-    allow(['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms'], ['*']);
-    allow(['cloudwatch:DescribeAlarmHistory'], [Arn.format({ service: 'cloudwatch', resource: 'alarm', resourceName: `${alarmNamePrefix(env)}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack)]);
+    // Reference, CloudWatch; DESIGN.md "Facts"). The window reader asks DescribeAlarmHistory for
+    // every metric and composite alarm (no AlarmName) and keeps this environment's names; "To use
+    // this operation and return information about a composite alarm, you must be signed on with the
+    // cloudwatch:DescribeAlarmHistory permission that is scoped to *"
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html).
+    allow(['cloudwatch:GetMetricData', 'cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], ['*']);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:GetMetricData and cloudwatch:DescribeAlarms support no resource-level permission; they only read metrics and alarm states.',
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:${alarmNamePrefix(env)}*]`,
-      reason: "The alarm history of this environment's alarms only: their names share the environment's prefix.",
+      reason:
+        'Read-only CloudWatch calls: GetMetricData and DescribeAlarms support no resource-level permission, and DescribeAlarmHistory returns composite alarms only with the permission scoped to * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarmHistory.html).',
     });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${props.serviceStackName}/*]`,
@@ -180,6 +200,10 @@ export class RolloutEngine extends Construct {
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:<AWS::Region>:<AWS::AccountId>:stack/${props.serviceStackName}/*]`,
       reason: 'The one Service stack by name; the trailing * is the stack id CloudFormation appends to the name.',
+    });
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${rolloutStateMachineName(props.environmentName)}:*]`,
+      reason: "DescribeExecution of this state machine's own executions (the lock's holder); execution names are not known in advance.",
     });
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -6,10 +6,14 @@
  *
  * ## What it decides
  * 1. An alarm of this environment at critical or trigger level in ALARM during the window fails,
- *    whatever the numbers say.
- * 2. Below the minimum sample count (the KPI formulas' rule, applied to the whole window: tool
- *    calls and requests of the canary, and of stable while it serves traffic) it holds. No data is
- *    hold, never pass.
+ *    whatever the numbers say (issue 13's rule). Every such alarm counts, not only the KPI alarms:
+ *    by choice, a critical alarm about the release machinery itself (the rollback function's
+ *    errors) stops a release too, since no release should go on while something pages or while
+ *    the rollback path is failing. Alarms in ALARM only outside the window are listed as ignored.
+ * 2. Below the minimum sample count (the KPI formulas' rule, applied to the minutes of the bake
+ *    seen so far, at most the whole bake: tool calls and requests of the canary, and of stable
+ *    while it serves traffic) it holds. No data is hold, never pass. The count stops growing at the
+ *    bake's end, so a hold after the bake turns into a verdict once the samples come in.
  * 3. Eight checks, each a one-sided test that the canary is worse:
  *    - against stable over the same window: the LLM success rate and the error rate with Fisher's
  *      exact test (the exact conditional test of two binomial proportions: given the total of
@@ -32,7 +36,9 @@
  *      same way per minute: above the level in more than half of the minutes (sign test).
  *    During the bake the absolute checks use the critical levels: only a canary that is
  *    significantly at a level that pages someone stops early. At the end of the bake they use the
- *    targets.
+ *    targets, with the RELATIVE_TOLERANCE on the failure share (1.2 % errors for the 1 % target,
+ *    6 % failed calls for the 95 % success target): a service that meets a target runs at it, and
+ *    a test against the target itself would roll a healthy canary back at its full level.
  * 4. Repeated looks. The engine judges every minute of a bake, and every look is a chance to roll
  *    back a healthy canary. The budget FALSE_ROLLBACK_BUDGET (5 % per gate) is spent by Boole's
  *    inequality, valid whatever the correlation between looks and checks: the looks before the end
@@ -41,8 +47,12 @@
  *    Biometrika 70:659-663), so early looks need overwhelming evidence; the look that completes the
  *    bake gets the rest (about 4.1 % for a 30-minute bake). Each look's share is split equally
  *    over the eight checks. A look before the end can fail or hold, never pass.
- *    After the bake, a look either has the samples and decides (pass or fail), or lacks them and
- *    runs no test (hold), so at most one look at the final level ever tests.
+ *    A look is final when the time it is taken (`lookMs`, the caller's end, before the reader rounds
+ *    the window out to whole periods) reaches the bake's end. Before that, t is its whole elapsed
+ *    periods over the bake's, kept below 1: looks at least a period apart have distinct t, so the
+ *    interim looks spend at most α(1 - 1/periods) in all, however they fall.
+ *    At or after the end, a look either has the samples and decides (pass or fail), or lacks them
+ *    and runs no test (hold), so at most one look at the final level ever tests.
  * 5. A hold at or after the deadline is a fail: a canary that cannot be judged does not stay.
  *
  * The guarantee, P(fail | healthy canary) <= 5 % per gate, assumes independent requests; a burst of
@@ -84,11 +94,20 @@ export interface JudgeOptions {
   /** The environment's KPI table (config). */
   readonly thresholds: KpiThresholdTable;
   readonly minimumSamplesPerMinute: number;
-  /** The bake the window belongs to: a verdict can pass once the window covers it. @default - the window's own length */
-  readonly bakeSeconds?: number;
-  /** Samples the whole window needs, replacing minimumSamplesPerMinute x minutes. */
+  /**
+   * The bake the window belongs to (ms since the epoch). A look is final (the targets apply, a
+   * pass becomes possible, the rest of the budget is spent) once `lookMs` reaches `endMs`.
+   * @default - the window is the whole bake: from its start to its end
+   */
+  readonly bake?: { readonly startMs: number; readonly endMs: number };
+  /**
+   * When the look is taken: the end the caller asked for, before the reader rounded it up to a
+   * whole period. @default - the window's end
+   */
+  readonly lookMs?: number;
+  /** Samples the window needs, replacing minimumSamplesPerMinute x the minutes judged. */
   readonly minimumSamples?: number;
-  /** A hold at or after this time (ms since the epoch, compared with the window's end) is a fail. */
+  /** A hold at or after this time (ms since the epoch, compared with `lookMs`) is a fail. */
   readonly deadlineMs?: number;
 }
 
@@ -127,6 +146,15 @@ export interface AlarmInWindow {
   readonly at: string;
 }
 
+/** A critical or trigger alarm of this environment that was in ALARM, but not during the window. */
+export interface IgnoredAlarm {
+  readonly name: string;
+  /** When it went into ALARM (ISO 8601). */
+  readonly at: string;
+  /** Why it does not count, with the times. */
+  readonly reason: string;
+}
+
 export interface Judgement {
   readonly verdict: Verdict;
   readonly reasons: readonly string[];
@@ -134,7 +162,9 @@ export interface Judgement {
     /** Periods in the window, and in the bake. */
     readonly periods: number;
     readonly bakePeriods: number;
-    /** The window completes the bake: pass becomes possible and the targets apply. */
+    /** Whole periods of the bake elapsed at this look (the spending function's t is this / bakePeriods). */
+    readonly elapsedPeriods: number;
+    /** The look is at or after the bake's end: pass becomes possible and the targets apply. */
     readonly final: boolean;
     readonly start: string;
     readonly end: string;
@@ -148,27 +178,37 @@ export interface Judgement {
   readonly slots: Readonly<Record<SlotName, SlotSummary>>;
   readonly checks: readonly Check[];
   readonly alarms: readonly AlarmInWindow[];
+  /** Alarms the window lists in ALARM only outside it: they do not fail it. */
+  readonly ignoredAlarms: readonly IgnoredAlarm[];
 }
 
 /** Judges a window. See the module comment for the statistics. */
 export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   const periods = windowPeriods(window);
   const periodSeconds = window.periodSeconds;
-  const bakePeriods = Math.max(1, Math.ceil((options.bakeSeconds ?? periods * periodSeconds) / periodSeconds));
-  const final = periods >= bakePeriods;
+  const periodMs = periodSeconds * 1000;
   const startMs = windowStartMs(window);
   const endMs = windowEndMs(window);
-  const minimum = options.minimumSamples ?? minimumSamples(options.minimumSamplesPerMinute, periods * periodSeconds);
+  const bake = options.bake ?? { startMs, endMs };
+  const lookMs = options.lookMs ?? endMs;
+  const bakePeriods = Math.max(1, Math.ceil((bake.endMs - bake.startMs) / periodMs));
+  const final = lookMs >= bake.endMs;
+  const elapsedPeriods = Math.max(0, Math.floor((lookMs - bake.startMs) / periodMs));
+  // The samples needed grow with the bake and stop at the bake's end: a hold after the bake can
+  // still turn into a verdict as samples come in, before the hold deadline.
+  const judgedSeconds = Math.max(0, Math.min(lookMs, bake.endMs) - bake.startMs) / 1000;
+  const minimum = options.minimumSamples ?? minimumSamples(options.minimumSamplesPerMinute, judgedSeconds);
   const perPeriod = minimumSamples(options.minimumSamplesPerMinute, periodSeconds);
-  const alphaPerCheck = lookAlpha(periods, bakePeriods) / CHECKS.length;
+  const alphaPerCheck = lookAlpha(final ? bakePeriods : elapsedPeriods, bakePeriods) / CHECKS.length;
 
   const counts = { stable: countsOf(window.slots.stable), canary: countsOf(window.slots.canary) };
   const p95 = { stable: eligibleP95(window.slots.stable, perPeriod), canary: eligibleP95(window.slots.canary, perPeriod) };
   const slots = Object.fromEntries(SLOT_NAMES.map((slot) => [slot, summarize(counts[slot], p95[slot], minimum)])) as Record<SlotName, SlotSummary>;
-  const alarms = alarmsInWindow(window, startMs, endMs);
+  const { alarms, ignoredAlarms } = alarmsInWindow(window, startMs, endMs);
   const look = {
     periods,
     bakePeriods,
+    elapsedPeriods,
     final,
     start: new Date(startMs).toISOString(),
     end: new Date(endMs).toISOString(),
@@ -177,10 +217,10 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
     alphaPerCheck,
   };
   const decide = (verdict: Verdict, reasons: string[], checks: Check[] = []): Judgement => {
-    if (verdict === 'hold' && options.deadlineMs !== undefined && endMs >= options.deadlineMs) {
-      return { verdict: 'fail', reasons: [`still inconclusive at the deadline ${new Date(options.deadlineMs).toISOString()}: ${reasons.join('; ')}`], look, slots, checks, alarms };
+    if (verdict === 'hold' && options.deadlineMs !== undefined && lookMs >= options.deadlineMs) {
+      return { verdict: 'fail', reasons: [`still inconclusive at the deadline ${new Date(options.deadlineMs).toISOString()}: ${reasons.join('; ')}`], look, slots, checks, alarms, ignoredAlarms };
     }
-    return { verdict, reasons, look, slots, checks, alarms };
+    return { verdict, reasons, look, slots, checks, alarms, ignoredAlarms };
   };
 
   const alarmReasons = alarms.map((a) => `${a.name} was in ALARM at ${a.at}`);
@@ -191,7 +231,7 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   ].filter((s): s is string => s !== undefined);
   if (short.length > 0) {
     if (alarmReasons.length > 0) return decide('fail', alarmReasons);
-    const minutes = (periods * periodSeconds) / 60;
+    const minutes = Math.round((lookMs - bake.startMs) / 60_000);
     return decide('hold', [`the canary saw ${short.join(' and ')} in ${minutes} minutes, fewer than the ${minimum} needed to judge`]);
   }
 
@@ -208,21 +248,25 @@ export function judge(window: MetricWindow, options: JudgeOptions): Judgement {
   const failed = checks.filter((c) => c.result === 'fail').map((c) => c.detail);
   if (alarmReasons.length > 0 || failed.length > 0) return decide('fail', [...alarmReasons, ...failed], checks);
   if (!final) {
-    const minutes = (p: number) => (p * periodSeconds) / 60;
-    const bakeEnd = new Date(startMs + bakePeriods * periodSeconds * 1000).toISOString();
-    return decide('hold', [`the bake runs until ${bakeEnd}: ${minutes(periods)} of ${minutes(bakePeriods)} minutes seen, no check failed so far`], checks);
+    const minutes = (ms: number) => Math.floor(ms / 60_000);
+    const seen = `${minutes(lookMs - bake.startMs)} of ${minutes(bake.endMs - bake.startMs)} minutes seen`;
+    return decide('hold', [`the bake runs until ${new Date(bake.endMs).toISOString()}: ${seen}, no check failed so far`], checks);
   }
   return decide('pass', [], checks);
 }
 
 /**
- * The level a look spends in all: the O'Brien-Fleming-type increment of the interim budget before
- * the bake ends, and everything left of the gate's budget at the look that completes it.
+ * The level a look spends in all, by the whole periods of the bake elapsed: before the bake ends,
+ * the O'Brien-Fleming-type increment of the interim budget over the last period, with t clipped
+ * below 1 (an interim look never spends the final share); at or after the end, everything left of
+ * the gate's budget. Looks at least a period apart have distinct elapsed periods, so the interim
+ * looks spend at most α(1 - 1/bakePeriods) in all, whenever they fall.
  */
-export function lookAlpha(periods: number, bakePeriods: number): number {
+export function lookAlpha(elapsedPeriods: number, bakePeriods: number): number {
   const spent = (k: number) => obrienFlemingSpending(k / bakePeriods, INTERIM_BUDGET);
-  if (periods >= bakePeriods) return FALSE_ROLLBACK_BUDGET - spent(bakePeriods - 1);
-  return spent(periods) - spent(periods - 1);
+  if (elapsedPeriods >= bakePeriods) return FALSE_ROLLBACK_BUDGET - spent(bakePeriods - 1);
+  const k = Math.min(elapsedPeriods, bakePeriods - 1);
+  return k <= 0 ? 0 : spent(k) - spent(k - 1);
 }
 
 interface CheckContext {
@@ -287,19 +331,26 @@ function compareWithLevel(kpi: KpiId, c: CheckContext): Check {
     return { ...base, canary: { bad, of: samples }, result: 'not-judged', detail: `canary ${LABELS[kpi]}: ${samples} samples, fewer than the ${c.minimum} needed to judge` };
   }
   // The level as a failure rate: 95 % success allows 5 % failures; a 1 % error rate allows 1 %.
-  const limit = (higher ? 100 - level.value : level.value) / 100;
+  // A service that meets a target sits at it ("< 1 %" errors is met at 1 %, within noise), so
+  // against the target the failure rate must be significantly above it by RELATIVE_TOLERANCE, the
+  // margin the comparisons with stable use: a busy bake cannot roll back a canary that is exactly
+  // on target. A critical level pages someone: it is tested as it stands.
+  const allowed = (higher ? 100 - level.value : level.value) / 100;
+  const margin = level.name === 'target' ? 1 + RELATIVE_TOLERANCE : 1;
+  const limit = Math.min(1, allowed * margin);
   const pValue = binomialUpperTail(bad, samples, limit);
   const fail = pValue <= c.alpha;
   const lowerBound = clopperPearsonLower(bad, samples, c.alpha);
   const shown = higher ? 100 - (100 * bad) / samples : (100 * bad) / samples;
   const side = higher ? 'below' : 'above';
+  const tested = margin === 1 ? '' : ` (tested at ${Number((100 * (higher ? 1 - limit : limit)).toPrecision(4))} %, ${percent(RELATIVE_TOLERANCE * 100, 0)} worse)`;
   return {
     ...base,
     pValue,
     canary: { bad, of: samples },
     lowerBoundPercent: 100 * lowerBound,
     result: fail ? 'fail' : 'ok',
-    detail: `canary ${LABELS[kpi]} ${percent(shown)} (${bad} failed of ${samples}) vs the ${level.name} ${level.value} %: exact binomial p = ${sci(pValue)} ${fail ? `<= alpha ${sci(c.alpha)}, significantly ${side} it` : `> alpha ${sci(c.alpha)}`}`,
+    detail: `canary ${LABELS[kpi]} ${percent(shown)} (${bad} failed of ${samples}) vs the ${level.name} ${level.value} %${tested}: exact binomial p = ${sci(pValue)} ${fail ? `<= alpha ${sci(c.alpha)}, significantly ${side} it` : `> alpha ${sci(c.alpha)}`}`,
   };
 }
 
@@ -360,9 +411,11 @@ function summarize(counts: KpiCounts, p95: readonly (number | undefined)[], mini
 
 /**
  * This environment's critical and trigger alarms that were in ALARM at some time in [start, end):
- * a transition to ALARM inside the window, or ALARM as the last state known before it.
+ * a transition to ALARM inside the window, or ALARM as the last state known before it. Those in
+ * ALARM only before the window (recovered before it began) or only from its end on are returned
+ * as ignored, with the reason: the rule is the window, and the judgement says what it left out.
  */
-function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): AlarmInWindow[] {
+function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): { alarms: AlarmInWindow[]; ignoredAlarms: IgnoredAlarm[] } {
   const byName = new Map<string, { state: string; at: number }[]>();
   for (const a of window.alarms) {
     const parts = parseAlarmName(a.name);
@@ -370,14 +423,27 @@ function alarmsInWindow(window: MetricWindow, startMs: number, endMs: number): A
     byName.set(a.name, [...(byName.get(a.name) ?? []), { state: a.state, at: Date.parse(a.at) }]);
   }
   const found: AlarmInWindow[] = [];
+  const ignored: IgnoredAlarm[] = [];
+  const iso = (ms: number) => new Date(ms).toISOString();
   for (const [name, changes] of byName) {
     changes.sort((a, b) => a.at - b.at);
     const before = changes.filter((c) => c.at < startMs).at(-1);
     const inside = changes.find((c) => c.state === 'ALARM' && c.at >= startMs && c.at < endMs);
     const at = before?.state === 'ALARM' ? startMs : inside?.at;
-    if (at !== undefined) found.push({ name, severity: parseAlarmName(name)!.severity as 'critical' | 'trigger', at: new Date(at).toISOString() });
+    if (at !== undefined) {
+      found.push({ name, severity: parseAlarmName(name)!.severity as 'critical' | 'trigger', at: iso(at) });
+      continue;
+    }
+    const earlier = changes.filter((c) => c.state === 'ALARM' && c.at < startMs).at(-1);
+    const later = changes.find((c) => c.state === 'ALARM' && c.at >= endMs);
+    if (earlier) {
+      const recovered = changes.find((c) => c.at > earlier.at && c.state !== 'ALARM') ?? before!;
+      ignored.push({ name, at: iso(earlier.at), reason: `was in ALARM from ${iso(earlier.at)} until ${iso(recovered.at)}, before the window began at ${iso(startMs)}` });
+    }
+    if (later) ignored.push({ name, at: iso(later.at), reason: `went into ALARM at ${iso(later.at)}, after the window ended at ${iso(endMs)}` });
   }
-  return found.sort((a, b) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name));
+  const byTime = <T extends { at: string; name: string }>(a: T, b: T) => a.at.localeCompare(b.at) || a.name.localeCompare(b.name);
+  return { alarms: found.sort(byTime), ignoredAlarms: ignored.sort(byTime) };
 }
 
 function percent(value: number, digits = 2): string {

@@ -55,7 +55,11 @@ export interface MetricWindow {
   readonly alarms: readonly WindowAlarm[];
 }
 
-/** CloudWatch's standard resolution is one minute; a window of hourly periods is the coarsest useful. */
+/**
+ * CloudWatch's standard resolution is one minute, which the reader writes; a window of hourly
+ * periods is the coarsest useful. With periods longer than a minute the judge compares each
+ * period's p95 where it would each minute's, and the per-period minimum scales with the length.
+ */
 const MAX_PERIOD_SECONDS = 3600;
 /** At most a day of one-minute periods (the gate's longest window). */
 const MAX_PERIODS = 1440;
@@ -150,7 +154,8 @@ function slotProblems(slots: unknown): string[] {
 }
 
 function alarmProblems(alarms: unknown): string[] {
-  if (alarms === undefined) return [];
+  // Optional: absent, or null as some writers serialize a missing list.
+  if (alarms === undefined || alarms === null) return [];
   if (!Array.isArray(alarms)) return [`alarms: must be an array of { name, state, at }, got ${show(alarms)}`];
   const problems: string[] = [];
   alarms.forEach((a: unknown, i) => {
@@ -173,7 +178,7 @@ function alarmProblems(alarms: unknown): string[] {
 export function parseMetricWindow(value: unknown, source?: string): MetricWindow {
   const problems = metricWindowProblems(value);
   if (problems.length > 0) throw new MetricWindowError(problems, source);
-  const v = value as Record<string, unknown> & { slots: Record<SlotName, Record<string, Series>>; alarms?: WindowAlarm[] };
+  const v = value as Record<string, unknown> & { slots: Record<SlotName, Record<string, Series>>; alarms?: WindowAlarm[] | null };
   const slot = (name: SlotName): SlotSeries => slotSeries((series) => [...v.slots[name][series]!]);
   return {
     format: METRIC_WINDOW_FORMAT,

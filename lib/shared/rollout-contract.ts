@@ -76,13 +76,39 @@ export const PLAN_LIMITS = {
   /** CloudFormation updates of this stack take minutes; ECS circuit breakers give up within an hour or so. */
   maxStackUpdateMinutes: 360,
   /**
-   * Bake and hold minutes of the whole plan. A judged minute writes 14 history events (a Wait, the
-   * latch read, the judge call, a Choice) and a Standard execution keeps at most 25,000
-   * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): 1,440 minutes
-   * leave room for the weight steps and retries.
+   * A Standard execution keeps at most 25,000 history events
+   * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html): a plan whose
+   * longest run could write more is refused (worstCaseHistoryEvents).
    */
-  maxJudgedMinutes: 1440,
+  maxHistoryEvents: 25_000,
 } as const;
+
+/**
+ * The longest one approval wait lasts: then the run reads the latch and, while it is clear and the
+ * approval has not expired, waits again with a new task token. A latch set during an approval
+ * stops the run within this time.
+ */
+export const APPROVAL_WAIT_SECONDS = 300;
+
+/**
+ * History events the engine writes, as the ASL interpreter counts them (test "the history budget"
+ * in rollout-engine-run.test.ts): a judged minute (the Wait, the latch read, the judge call, the
+ * verdict Choice), one approval wait (the wait, the latch read, the Choice), a minute of a stack
+ * update (three read-backs 20 s apart), and what each step and the run write besides.
+ */
+export const HISTORY_EVENTS = { judgedMinute: 16, approvalWait: 12, stackUpdateMinute: 27, perStep: 50, perRun: 150 } as const;
+
+/** The most history events a run of the plan can write: every bake held to its deadline, every approval and update to its timeout. */
+export function worstCaseHistoryEvents(plan: RolloutPlan): number {
+  const E = HISTORY_EVENTS;
+  const update = plan.stackUpdateTimeoutMinutes * E.stackUpdateMinute + E.perStep;
+  const steps = plan.steps.reduce((sum, s) => {
+    if (s.type === 'bake') return sum + (s.minutes + s.judge.holdMinutes) * E.judgedMinute + E.perStep;
+    if (s.type === 'approval') return sum + Math.ceil((s.timeoutMinutes * 60) / APPROVAL_WAIT_SECONDS) * E.approvalWait + E.perStep;
+    return sum + update;
+  }, 0);
+  return E.perRun + steps + update; // the promotion is one more stack update
+}
 
 /**
  * Every problem with a plan, as `<path>: <what is wrong>`. The rules keep a plan safe to run
@@ -125,9 +151,12 @@ export function planProblems(plan: RolloutPlan, path = 'rollout'): string[] {
       problems.push(`${at}.timeoutMinutes: must be an integer from 1 to ${PLAN_LIMITS.maxApprovalMinutes}, got ${String(step.timeoutMinutes)}`);
     }
   });
-  const judged = steps.reduce((sum, s) => sum + (s.type === 'bake' ? s.minutes + s.judge.holdMinutes : 0), 0);
-  if (judged > PLAN_LIMITS.maxJudgedMinutes) {
-    problems.push(`${path}.steps: bake and hold minutes must add up to at most ${PLAN_LIMITS.maxJudgedMinutes} (the execution history holds 25,000 events), got ${judged}`);
+  const events = worstCaseHistoryEvents(plan);
+  if (problems.length === 0 && events > PLAN_LIMITS.maxHistoryEvents) {
+    const E = HISTORY_EVENTS;
+    problems.push(
+      `${path}.steps: a run could write ${events.toLocaleString('en-US')} execution history events (${E.judgedMinute} a bake or hold minute, ${E.approvalWait} every ${APPROVAL_WAIT_SECONDS / 60} minutes of approval, ${E.stackUpdateMinute} a minute of stack update timeout), more than the ${PLAN_LIMITS.maxHistoryEvents.toLocaleString('en-US')} a Standard execution keeps: shorten the bakes, holds or approval timeouts`,
+    );
   }
   if (unjudgedWeight !== undefined) problems.push(`${path}.steps.${unjudgedWeight}: a bake must follow the last weight step before promotion (every weight is judged)`);
   if (lastPercent !== 100 && steps.some((s) => s.type === 'weight')) {
@@ -170,6 +199,27 @@ export function rolloutStateMachineName(environment: EnvironmentName): string {
 export function rolloutJudgeFunctionName(environment: EnvironmentName): string {
   return `${resourcePrefix(environment)}-rollout-judge`;
 }
+
+/**
+ * The DynamoDB table that holds the environment's rollout lock: one item, keyed by the environment,
+ * naming the execution that holds it (ROLLOUT_LOCK_ATTRIBUTES). A run takes it with a conditional
+ * PutItem before it changes anything and releases it at every end (README "One at a time").
+ */
+export function rolloutLockTableName(environment: EnvironmentName): string {
+  return `${resourcePrefix(environment)}-rollout-lock`;
+}
+
+/** The lock item's attributes (all strings): the key, and who holds it. */
+export const ROLLOUT_LOCK_ATTRIBUTES = {
+  /** The partition key: the environment's name. */
+  key: 'environment',
+  /** The ARN of the execution that holds the lock. */
+  execution: 'execution',
+  name: 'executionName',
+  canaryImage: 'canaryImage',
+  requestedBy: 'requestedBy',
+  since: 'since',
+} as const;
 
 /** The CloudFormation name of the stack that holds the engine (`Production-Rollout`). */
 export function rolloutStackName(environment: EnvironmentName): string {
@@ -238,6 +288,12 @@ export const ROLLOUT_EVENT_TYPES = {
   step: 'rollout_step',
   /** An approval step waits for a person; the detail carries the task token (never forwarded to SNS). */
   approvalRequested: 'rollout_approval_requested',
+  /**
+   * The approval still waits: every APPROVAL_WAIT_SECONDS the wait ends, the run reads the latch
+   * and waits again with a new task token, which this event carries (not forwarded to SNS: people
+   * heard of the request once). `approve` reads the newest token from the execution history.
+   */
+  approvalRenewed: 'rollout_approval_renewed',
   /** The rollout ended: promoted, rolled back, stopped by the latch. */
   finished: 'rollout_finished',
 } as const;

@@ -38,6 +38,11 @@ export class RolloutStack extends Stack {
     const infoTopic = sns.Topic.fromTopicArn(this, 'InfoTopic', Arn.format({ service: 'sns', resource: topicName(env, 'info'), arnFormat: ArnFormat.NO_RESOURCE_NAME }, this));
     // The rules here publish to the Service stack's info topic: its policy must let EventBridge in
     // (an imported topic cannot be granted to from here, so the grant goes on the topic itself).
+    // No aws:SourceAccount or aws:SourceArn condition: EventBridge's SNS target documentation says
+    // Condition blocks in SNS topic policies are not supported for EventBridge
+    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions;
+    // docs/AWS-BEHAVIOURS.md W4), the same statement the Service stack's own rule targets add
+    // (NotificationTopics). The topic's key and TLS-only policy still apply.
     service.notifications.topics.info.grantPublish(new iam.ServicePrincipal('events.amazonaws.com'));
     this.engine = new RolloutEngine(this, 'Engine', {
       environmentName: env,

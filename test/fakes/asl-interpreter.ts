@@ -15,7 +15,8 @@
  *  - A Task's Retry entries are tried in order, then its Catch entries; `States.ALL` matches any
  *    error but `States.Runtime` (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html).
  *  - A `.waitForTaskToken` task waits until SendTaskSuccess or SendTaskFailure with its token, or
- *    fails with `States.Timeout` after TimeoutSeconds.
+ *    fails with `States.Timeout` after TimeoutSeconds, which a JSONata state may give as an
+ *    expression that evaluates to a positive integer (CDK's `Timeout.jsonata`, same rule).
  * History events use the SDK's HistoryEvent shape, so the CLI's history reader runs on them.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
@@ -284,7 +285,15 @@ export class AslExecution {
       if (!(error instanceof TaskError)) throw error;
       return this.fail(name, state, error, resourceType, resourceAction);
     }
-    this.event('TaskScheduled', { taskScheduledEventDetails: { resourceType, resource: resourceAction, region: 'eu-west-1', parameters: JSON.stringify(args), ...(state.TimeoutSeconds ? { timeoutInSeconds: state.TimeoutSeconds } : {}) } });
+    // TimeoutSeconds is a number, or in JSONata a `{% %}` expression that must give a positive integer.
+    let timeoutSeconds: number | undefined;
+    if (state.TimeoutSeconds !== undefined) {
+      timeoutSeconds = Number(await this.evaluate(state.TimeoutSeconds, this.states()));
+      if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) {
+        return this.fail(name, state, new TaskError('States.Runtime', `TimeoutSeconds must be a positive integer, got ${timeoutSeconds}`), resourceType, resourceAction);
+      }
+    }
+    this.event('TaskScheduled', { taskScheduledEventDetails: { resourceType, resource: resourceAction, region: 'eu-west-1', parameters: JSON.stringify(args), ...(timeoutSeconds ? { timeoutInSeconds: timeoutSeconds } : {}) } });
     this.event('TaskStarted', { taskStartedEventDetails: { resourceType, resource: resourceAction } });
     try {
       result = await this.tasks({ resource, args, ...(token ? { taskToken: token } : {}), execution: this });
@@ -294,7 +303,7 @@ export class AslExecution {
     }
     if (token) {
       this.waitingToken = token;
-      this.wakeAt = state.TimeoutSeconds ? this.clock.now() + Number(state.TimeoutSeconds) * 1000 : Number.MAX_SAFE_INTEGER;
+      this.wakeAt = timeoutSeconds ? this.clock.now() + timeoutSeconds * 1000 : Number.MAX_SAFE_INTEGER;
       return false;
     }
     this.event('TaskSucceeded', { taskSucceededEventDetails: { resourceType, resource: resourceAction, output: JSON.stringify(result) } });

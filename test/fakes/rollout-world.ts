@@ -21,6 +21,14 @@
  * Lambda: the rollback function (traffic to stable, latch set once, idempotent) and the judge
  *  (scripted verdicts).
  * EventBridge: PutEvents, recorded; with `eventsFail` the task fails with EventBridge.FailedEntry.
+ * DynamoDB (the lock table; PutItem, GetItem, DeleteItem API reference, Condition expressions in
+ *  the developer guide): a ConditionExpression is evaluated against the stored item and the write
+ *  happens only when it holds, else ConditionalCheckFailedException and nothing changes; every
+ *  ExpressionAttributeNames/Values entry must be used ("unused in expressions" ValidationException);
+ *  a key must be exactly the table's key; GetItem of a missing item answers without `Item`.
+ *  Conditions supported: attribute_exists / attribute_not_exists, `=`, AND, OR; others are refused.
+ * Step Functions DescribeExecution (an AWS SDK integration task): Status of a known execution,
+ *  ExecutionDoesNotExist otherwise.
  * CloudWatch: GetMetricData of the hourly ToolCalls the power report reads.
  */
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
@@ -106,6 +114,12 @@ export class RolloutWorld {
   eventsFail = false;
   /** The rollback function answers `rejected` (a version that refuses the request) and changes nothing. */
   rollbackRejects = false;
+  /**
+   * ListExecutions "is eventually consistent. The results are best effort and may not reflect very
+   * recent updates and changes" (ListExecutions API reference): executions started or stopped less
+   * than this long ago are listed as they were before.
+   */
+  listExecutionsLagMs = 0;
 
   constructor(readonly clock: WorldClock) {}
 
@@ -332,6 +346,54 @@ export class RolloutWorld {
   }
 
   // ------------------------------------------------------------------------------------------
+  // DynamoDB
+
+  /** Tables by name: their key attribute and items by key value. */
+  readonly tables = new Map<string, { key: string; items: Map<string, Record<string, { S: string }>> }>();
+
+  addTable(name: string, key: string): void {
+    this.tables.set(name, { key, items: new Map() });
+  }
+
+  private table(name: string) {
+    const t = this.tables.get(name);
+    if (!t) throw new AwsError('ResourceNotFoundException', 'Requested resource not found');
+    return t;
+  }
+
+  private keyOf(t: { key: string }, key: Record<string, { S?: string }> | undefined): string {
+    const names = Object.keys(key ?? {});
+    const value = key?.[t.key]?.S;
+    if (names.length !== 1 || value === undefined) throw new AwsError('ValidationException', 'The provided key element does not match the schema');
+    return value;
+  }
+
+  putItem(request: DynamoWrite & { Item: Record<string, { S: string }> }): Record<string, never> {
+    const t = this.table(request.TableName);
+    for (const [name, value] of Object.entries(request.Item)) {
+      if (typeof value?.S !== 'string') throw new AwsError('ValidationException', `One or more parameter values were invalid: attribute ${name} is not a typed value`);
+    }
+    const key = this.keyOf(t, { [t.key]: request.Item[t.key] as { S: string } });
+    checkCondition(request, t.items.get(key));
+    t.items.set(key, request.Item);
+    return {};
+  }
+
+  getItem(request: { TableName: string; Key: Record<string, { S: string }> }): { Item?: Record<string, { S: string }> } {
+    const t = this.table(request.TableName);
+    const item = t.items.get(this.keyOf(t, request.Key));
+    return item ? { Item: item } : {};
+  }
+
+  deleteItem(request: DynamoWrite & { Key: Record<string, { S: string }> }): Record<string, never> {
+    const t = this.table(request.TableName);
+    const key = this.keyOf(t, request.Key);
+    checkCondition(request, t.items.get(key));
+    t.items.delete(key);
+    return {};
+  }
+
+  // ------------------------------------------------------------------------------------------
   // Lambda
 
   /** The rollback function's effect: traffic to stable, latch set once; idempotent. */
@@ -395,8 +457,12 @@ export class RolloutWorld {
   }
 
   listExecutions(stateMachineArn: string, status?: string) {
+    const seenBefore = this.clock.current - this.listExecutionsLagMs;
+    // What a lagging read still shows: not yet started, and still RUNNING if it stopped recently.
+    const listedStatus = (e: AslExecution) => (e.stopDate && e.stopDate.getTime() > seenBefore ? 'RUNNING' : e.status);
     return this.executions
-      .filter((e) => e.context.stateMachineArn === stateMachineArn && (!status || e.status === status))
+      .filter((e) => e.startDate.getTime() <= seenBefore)
+      .filter((e) => e.context.stateMachineArn === stateMachineArn && (!status || listedStatus(e) === status))
       .reverse()
       .map((e) => ({ executionArn: e.context.executionArn, stateMachineArn, name: e.context.name, status: e.status, startDate: e.startDate, ...(e.stopDate ? { stopDate: e.stopDate } : {}) }));
   }
@@ -419,6 +485,44 @@ export class RolloutWorld {
   eventsOf(detailType: string) {
     return this.events.filter((e) => e.detailType === detailType);
   }
+}
+
+interface DynamoWrite {
+  readonly TableName: string;
+  readonly ConditionExpression?: string;
+  readonly ExpressionAttributeNames?: Record<string, string>;
+  readonly ExpressionAttributeValues?: Record<string, { S: string }>;
+}
+
+/** Evaluates a write's ConditionExpression against the stored item; throws as DynamoDB does when it fails. */
+function checkCondition(request: DynamoWrite, item: Record<string, { S: string }> | undefined): void {
+  const names = request.ExpressionAttributeNames ?? {};
+  const values = request.ExpressionAttributeValues ?? {};
+  const expression = request.ConditionExpression;
+  const used = new Set(expression?.match(/[#:][A-Za-z0-9_]+/g) ?? []);
+  for (const token of [...Object.keys(names), ...Object.keys(values)]) {
+    if (!used.has(token)) throw new AwsError('ValidationException', `Value provided in ExpressionAttribute${token.startsWith('#') ? 'Names' : 'Values'} unused in expressions: keys: {${token}}`);
+  }
+  if (expression === undefined) return;
+  const attribute = (path: string) => {
+    const name = path.startsWith('#') ? names[path] : path;
+    if (name === undefined) throw new AwsError('ValidationException', `An expression attribute name used in the document path is not defined; attribute name: ${path}`);
+    return item?.[name];
+  };
+  const term = (text: string): boolean => {
+    const t = text.trim();
+    let m = /^attribute_(not_)?exists\(\s*([#A-Za-z0-9_]+)\s*\)$/.exec(t);
+    if (m) return (attribute(m[2]!) !== undefined) !== (m[1] !== undefined);
+    m = /^([#A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)$/.exec(t);
+    if (m) {
+      const value = values[m[2]!];
+      if (value === undefined) throw new AwsError('ValidationException', `An expression attribute value used in expression is not defined; attribute value: ${m[2]}`);
+      return attribute(m[1]!)?.S === value.S;
+    }
+    throw new AwsError('ValidationException', `this fake does not model the condition "${t}"`);
+  };
+  const holds = expression.split(/\s+OR\s+/).some((alternative) => alternative.split(/\s+AND\s+/).every(term));
+  if (!holds) throw new AwsError('ConditionalCheckFailedException', 'The conditional request failed');
 }
 
 /**
@@ -450,6 +554,17 @@ export function worldTasks(world: RolloutWorld, functions: { rollbackArn: string
       case 'aws-sdk:ssm:putParameter':
         if (typeof args.Value !== 'string') throw new TaskError('Ssm.ValidationException', 'Value must be a string');
         return sdk('Ssm', () => world.putParameter(args.Name, args.Value, 'rollout-state-machine', args.Overwrite === true));
+      case 'dynamodb:putItem':
+        return sdk('DynamoDB', () => world.putItem(args as Parameters<typeof world.putItem>[0]));
+      case 'dynamodb:getItem':
+        return sdk('DynamoDB', () => world.getItem(args as Parameters<typeof world.getItem>[0]));
+      case 'dynamodb:deleteItem':
+        return sdk('DynamoDB', () => world.deleteItem(args as Parameters<typeof world.deleteItem>[0]));
+      case 'aws-sdk:sfn:describeExecution':
+        return sdk('Sfn', () => {
+          const e = world.execution(args.ExecutionArn);
+          return { ExecutionArn: e.context.executionArn, StateMachineArn: e.context.stateMachineArn, Name: e.context.name, Status: e.status, StartDate: e.startDate.toISOString() };
+        });
       case 'aws-sdk:sfn:listExecutions':
         return {
           Executions: world.listExecutions(args.StateMachineArn, args.StatusFilter).map((e) => ({ ExecutionArn: e.executionArn, Name: e.name, Status: e.status, StartDate: e.startDate.toISOString() })),

@@ -5,7 +5,7 @@
 import { rolloutDefinition } from '../../lib/constructs/private/rollout-definition';
 import { latchParameterName, releaseHistoryParameterName } from '../../lib/shared/names';
 import { RELEASE_HISTORY_EMPTY } from '../../lib/shared/release-history';
-import { ROLLOUT_OUTPUTS, rolloutStackName, rolloutStateMachineName, SEED_ROLLOUT_PLAN, type RolloutPlan } from '../../lib/shared/rollout-contract';
+import { ROLLOUT_LOCK_ATTRIBUTES, ROLLOUT_OUTPUTS, rolloutLockTableName, rolloutStackName, rolloutStateMachineName, SEED_ROLLOUT_PLAN, type RolloutPlan } from '../../lib/shared/rollout-contract';
 import { SERVICE_OUTPUTS, serviceStackName, type ServiceOutputKey } from '../../lib/shared/stack-contract';
 import { RolloutWorld, worldTasks } from '../fakes/rollout-world';
 import type { AslExecution } from '../fakes/asl-interpreter';
@@ -17,6 +17,7 @@ export const HISTORY = releaseHistoryParameterName(ENV);
 export const MACHINE_ARN = `arn:aws:states:eu-west-1:123456789012:stateMachine:${rolloutStateMachineName(ENV)}`;
 export const ROLLBACK_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:mcp-rollout-production-rollback';
 export const JUDGE_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:mcp-rollout-production-rollout-judge';
+export const LOCK_TABLE = rolloutLockTableName(ENV);
 
 /** A short plan with a manual approval between 10 % and 100 %: 5-minute bakes, a 60-minute approval timeout. */
 export const APPROVAL_PLAN: RolloutPlan = {
@@ -45,6 +46,7 @@ export function engineWorld(
     : {};
   world.addServiceStack(STACK, LATCH, { stable: 'v1.4.0', canary: 'v1.4.0', ...options.stack, outputs });
   world.putParameter(HISTORY, RELEASE_HISTORY_EMPTY, 'cloudformation');
+  world.addTable(LOCK_TABLE, ROLLOUT_LOCK_ATTRIBUTES.key);
   world.addStateMachine(
     MACHINE_ARN,
     rolloutDefinition({
@@ -55,6 +57,7 @@ export function engineWorld(
       historyParameterName: HISTORY,
       rollbackFunctionArn: ROLLBACK_ARN,
       judgeFunctionArn: JUDGE_ARN,
+      lockTableName: LOCK_TABLE,
     }),
   );
   world.addOutputStack(rolloutStackName(ENV), {

@@ -2,8 +2,9 @@
  * `abort --confirm`: stops a running rollout by rolling the environment back. It invokes the
  * rollback function first (the alarms' code path, verified like `rollback`), so the environment is
  * safe at once; then it fails a pending approval (SendTaskFailure) and waits for the rollout to end.
- * The rollout ends by itself at its next latch check: within a minute during a bake, or when the
- * stack update it waits for is done, and it re-asserts the rollback then, so an update that ended
+ * The rollout ends by itself at its next latch check: within a minute during a bake, within an
+ * approval wait (5 minutes) when the approval could not be failed, or when the stack update it
+ * waits for is done, and it re-asserts the rollback then, so an update that ended
  * after the rollback cannot leave canary traffic behind (DESIGN.md D2).
  */
 import { DescribeExecutionCommand, SendTaskFailureCommand } from '@aws-sdk/client-sfn';

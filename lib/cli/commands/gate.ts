@@ -14,7 +14,7 @@
 import { accessSync, constants as fsConstants, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FALSE_ROLLBACK_BUDGET, judge, VERDICT_JSON, type Check, type Judgement, type JudgeOptions, type Verdict } from '../../shared/canary-judge';
-import { MetricWindowError, parseMetricWindowJson, serializeMetricWindow, windowPeriods, type MetricWindow } from '../../shared/metric-window';
+import { MetricWindowError, parseMetricWindowJson, serializeMetricWindow, windowPeriods, windowStartMs, type MetricWindow } from '../../shared/metric-window';
 import { loadBalancerDimension, MetricReadError, readMetricWindow, targetGroupDimension } from '../../shared/metric-window-reader';
 import { KPI_IDS, KPIS, kpiLevel, PHASE_BAKE_MINUTES, type KpiId, type KpiThresholdTable } from '../../shared/metrics-contract';
 import type { EnvironmentCommand } from '../command';
@@ -37,7 +37,15 @@ export const gateCommand: EnvironmentCommand = {
     'min-success': { type: 'string', value: '<percent>', help: "the LLM success rate target the canary is judged against (default: the KPI table's, 95)" },
     'min-requests': { type: 'string', value: '<count>', help: 'canary tool calls and requests the window needs to judge (default: minimumSamplesPerMinute x window minutes)' },
     record: { type: 'string', value: '<file>', help: 'write the metric window the gate judged to FILE (mcp-rollout.metric-window/v1)' },
-    replay: { type: 'string', value: '<file>', help: 'judge a recorded window offline, with no AWS call' },
+    replay: { type: 'string', value: '<file>', help: 'judge a recorded window offline, with no AWS call; the file names the environment, so --environment may be left out' },
+  },
+  // The issue writes `gate --replay FILE --json`: the file names its environment.
+  environmentFrom: {
+    alternative: '--replay FILE, whose window names it',
+    read: (options) => {
+      const file = stringOption(options, 'replay');
+      return file === undefined ? undefined : { environment: readWindowFile(file).environment, source: `--replay ${file}` };
+    },
   },
   run: async (ctx, { options }) => recordGate(ctx, await gate(ctx, options)),
 };
@@ -70,10 +78,12 @@ export async function gate(ctx: CommandContext, options: Options): Promise<Comma
     throw new UsageError('--record and --replay cannot be used together: --record writes the window the gate reads from AWS, --replay judges a written one');
   }
   if (record !== undefined) checkWritable(record);
-  const judgeOptions = (windowMs: number): JudgeOptions => ({
+  /** The bake runs windowMs from startMs; a look at lookMs (the window's end by default) is final once the bake is over. */
+  const judgeOptions = (startMs: number, windowMs: number, lookMs?: number): JudgeOptions => ({
     thresholds,
     minimumSamplesPerMinute: ctx.config.minimumSamplesPerMinute,
-    bakeSeconds: windowMs / 1000,
+    bake: { startMs, endMs: startMs + windowMs },
+    ...(lookMs !== undefined ? { lookMs } : {}),
     ...(minimumSamples !== undefined ? { minimumSamples } : {}),
   });
   const criteria = (windowMs: number, canaryPercent: number, judgement?: Judgement): Criteria => ({
@@ -87,7 +97,7 @@ export async function gate(ctx: CommandContext, options: Options): Promise<Comma
   if (replay !== undefined) {
     const window = readRecordedWindow(ctx, replay);
     const windowMs = explicitWindowMs ?? windowPeriods(window) * window.periodSeconds * 1000;
-    const judgement = judge(window, judgeOptions(windowMs));
+    const judgement = judge(window, judgeOptions(windowStartMs(window), windowMs));
     return decided(ctx, judgement.verdict, judgement.reasons, criteria(windowMs, window.canaryPercent, judgement), { judgement, latchedDuring: false, replayedFrom: replay });
   }
 
@@ -118,7 +128,7 @@ export async function gate(ctx: CommandContext, options: Options): Promise<Comma
   for (;;) {
     const now = ctx.clock.now();
     window = await readLiveWindow(ctx, stack, startMs, now, weights.canary);
-    judgement = judge(window, judgeOptions(windowMs));
+    judgement = judge(window, judgeOptions(startMs, windowMs, now));
     latchedDuring = (await readLatch(ctx, stack)).latched;
     ctx.report.progress(progressLine(ctx, now - startMs, windowMs, judgement));
     if (judgement.verdict === 'fail' || latchedDuring || now >= endMs) break;
@@ -168,6 +178,18 @@ async function readLiveWindow(ctx: CommandContext, stack: ServiceStackState, sta
 }
 
 function readRecordedWindow(ctx: CommandContext, file: string): MetricWindow {
+  const window = readWindowFile(file);
+  if (window.environment !== ctx.environment) {
+    throw new UsageError(
+      `--replay ${file} holds a window of ${window.environment}, not ${ctx.environment}: it is judged with that environment's thresholds`,
+      `Run it with --environment ${window.environment}.`,
+    );
+  }
+  return window;
+}
+
+/** A window file, read and checked; every problem is a UsageError (exit 64). */
+function readWindowFile(file: string): MetricWindow {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -180,12 +202,6 @@ function readRecordedWindow(ctx: CommandContext, file: string): MetricWindow {
   } catch (error) {
     if (!(error instanceof MetricWindowError)) throw error;
     throw new UsageError(error.message, 'Fix the fields listed (README "Metric window files" has the format), or record the window again with `gate --record`.');
-  }
-  if (window.environment !== ctx.environment) {
-    throw new UsageError(
-      `--replay ${file} holds a window of ${window.environment}, not ${ctx.environment}: it is judged with that environment's thresholds`,
-      `Run it with --environment ${window.environment}.`,
-    );
   }
   return window;
 }
@@ -305,6 +321,7 @@ function decided(ctx: CommandContext, verdict: Verdict, reasons: readonly string
         }),
         ['requests', String(j.slots.stable.counts.requests), String(j.slots.canary.counts.requests), '', ''],
       ]),
+      ...j.ignoredAlarms.map((a) => `Not counted: ${a.name} ${a.reason}.`),
       '',
       observed.replayedFrom
         ? 'Replayed offline: nothing was read from AWS.'
@@ -337,6 +354,7 @@ function decided(ctx: CommandContext, verdict: Verdict, reasons: readonly string
             slots: observed.judgement.slots,
             checks: observed.judgement.checks,
             alarms: observed.judgement.alarms,
+            ignoredAlarms: observed.judgement.ignoredAlarms,
             latchedDuring: observed.latchedDuring,
           }
         : {}),

@@ -15,11 +15,14 @@ import type { EnvironmentName } from '../../shared/environment-names';
 import { INFO_EVENTS, ROLLOUT_EVENT_SOURCE } from '../../shared/metrics-contract';
 import { LATCH_CLEAR } from '../../shared/rollback-contract';
 import {
+  APPROVAL_WAIT_SECONDS,
   describeStep,
   percentAtEachStep,
   ROLLOUT_ERRORS,
   ROLLOUT_EVENT_TYPES,
   ROLLOUT_INPUT_LIMITS,
+  ROLLOUT_INPUT_SCHEMA,
+  ROLLOUT_LOCK_ATTRIBUTES,
   rolloutStateMachineName,
   type RolloutPlan,
 } from '../../shared/rollout-contract';
@@ -34,6 +37,8 @@ export interface RolloutDefinitionProps {
   readonly historyParameterName: string;
   readonly rollbackFunctionArn: string;
   readonly judgeFunctionArn: string;
+  /** The DynamoDB table of the environment's rollout lock. */
+  readonly lockTableName: string;
 }
 
 type Json = { readonly [key: string]: unknown };
@@ -57,7 +62,7 @@ export const JUDGE_INTERVAL_SECONDS = 60;
  */
 export const UPDATABLE_STACK_STATUSES = ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'] as const;
 
-/** Errors of a read (DescribeStacks, GetParameter, ListExecutions) worth retrying: anything, a few times. */
+/** Errors of a read (DescribeStacks, GetParameter, GetItem, DescribeExecution) worth retrying: anything, a few times. */
 const READ_RETRY = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' }];
 /**
  * Lambda's transient errors, the list the Step Functions docs recommend retrying
@@ -78,6 +83,13 @@ const LAMBDA_RETRY = [
  */
 const ROLLBACK_RETRY = [...LAMBDA_RETRY, { ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 2, BackoffRate: 2, JitterStrategy: 'FULL' }];
 const EVENT_RETRY = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }];
+/** Writes of the lock a run tries before it gives up (each after reading who holds it). */
+const LOCK_ATTEMPTS = 3;
+/**
+ * DescribeExecution's error for an unknown execution, as an AWS SDK integration names it:
+ * `<Service>.<ErrorName>` with `Exception` appended (supported-services-awssdk).
+ */
+const SFN_EXECUTION_DOES_NOT_EXIST = 'Sfn.ExecutionDoesNotExistException';
 
 /** A JSONata expression field. */
 const j = (expression: string) => `{% ${expression} %}`;
@@ -89,8 +101,12 @@ export const STATE_NAMES = {
   checkInput: 'Check input',
   invalidInput: 'Invalid input',
   start: 'Start',
-  checkOthers: 'Check for another rollout',
-  anotherRunning: 'Another rollout running?',
+  takeLock: 'Take the rollout lock',
+  readLock: 'Read the rollout lock',
+  lockHolder: 'Who holds the lock?',
+  describeHolder: 'Is its holder running?',
+  holderRunning: 'Holder running?',
+  takeOverLock: 'Take over the lock',
   alreadyRunning: 'Another rollout is running',
   readLatchAtStart: 'Read latch at start',
   latchedAtStart: 'Latched at start?',
@@ -242,7 +258,11 @@ class DefinitionBuilder {
   private prelude(firstStep: string): void {
     const S = STATE_NAMES;
     // The input is checked here too: a pipeline may call StartExecution without the CLI.
+    const known = `[${Object.keys(ROLLOUT_INPUT_SCHEMA.properties).map(lit).join(', ')}]`;
     const valid = [
+      `$type($states.input) = 'object'`,
+      // additionalProperties: false, as the schema says: a misspelt field fails, not passes silently.
+      `$count($filter($keys($states.input), function($k) { $not($k in ${known}) })) = 0`,
       `$type($states.input.canaryImage) = 'string'`,
       `$contains($states.input.canaryImage, /${IMAGE_TAG_PATTERN}/)`,
       `$type($states.input.requestedBy) = 'string'`,
@@ -254,7 +274,7 @@ class DefinitionBuilder {
     this.add(S.invalidInput, {
       Type: 'Fail',
       Error: ROLLOUT_ERRORS.invalidInput,
-      Cause: 'the input must be {"canaryImage": "<image tag>", "requestedBy": "<who>", "reason": "<why, optional>"} (README "Rollout engine")',
+      Cause: 'the input must be {"canaryImage": "<image tag>", "requestedBy": "<who>", "reason": "<why, optional>"} and nothing else (README "Rollout engine")',
     });
     this.add(S.start, {
       Type: 'Pass',
@@ -266,33 +286,140 @@ class DefinitionBuilder {
         trafficMoved: false,
         previousStableImage: '',
         failure: '',
+        lockAttempts: 0,
+        lockHolder: '',
       },
-      Next: S.checkOthers,
+      Next: S.takeLock,
     });
-    this.add(S.checkOthers, {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:sfn:listExecutions',
-      Arguments: { StateMachineArn: j('$states.context.StateMachine.Id'), StatusFilter: 'RUNNING', MaxResults: 100 },
-      Assign: { others: j('$count($states.result.Executions[ExecutionArn != $states.context.Execution.Id])') },
-      Retry: READ_RETRY,
-      Catch: this.catchAll(S.checkOthers),
-      Next: S.anotherRunning,
-    });
-    // Two started at once both see each other and both stop: safe, and nothing has changed yet.
-    this.add(S.anotherRunning, { Type: 'Choice', Choices: [{ Condition: j('$others > 0'), Next: S.alreadyRunning }], Default: S.readLatchAtStart });
-    this.add(S.alreadyRunning, {
-      Type: 'Fail',
-      Error: ROLLOUT_ERRORS.alreadyRunning,
-      Cause: `another rollout of ${this.props.environment} is running; one at a time (npx mcp-rollout status --environment ${this.props.environment})`,
-    });
+    this.lock();
     this.getLatch(S.readLatchAtStart, S.latchedAtStart);
-    this.add(S.latchedAtStart, { Type: 'Choice', Choices: [{ Condition: j(`$latch != ${lit(LATCH_CLEAR)}`), Next: S.refusedLatched }], Default: S.announceStart });
+    this.add(S.latchedAtStart, { Type: 'Choice', Choices: [{ Condition: j(`$latch != ${lit(LATCH_CLEAR)}`), Next: this.releaseLock(S.refusedLatched) }], Default: S.announceStart });
     this.add(S.refusedLatched, {
       Type: 'Fail',
       Error: ROLLOUT_ERRORS.latchedAtStart,
       Cause: `${this.props.environment} is rolled back (the latch is set): resume first (npx mcp-rollout resume --environment ${this.props.environment} --confirm)`,
     });
     this.announce(S.announceStart, this.stepEvent(0, 'start', 'started', 0, `'rollout of ' & $canaryImage & ' started by ' & $requestedBy & ($reason = '' ? '' : ': ' & $reason)`), firstStep);
+  }
+
+  /**
+   * One rollout at a time, with a lock that a conditional write takes: DynamoDB evaluates a
+   * PutItem's ConditionExpression against the stored item and writes only when it holds, so of two
+   * runs only one can take an absent lock or take over a given stale holder
+   * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+   * ListExecutions cannot do this: it "is eventually consistent" (ListExecutions API reference).
+   * The lock names its execution; every end of the run releases it (releaseLock), and a run that
+   * finds it held by an execution no longer RUNNING (stopped from outside, timed out, or its
+   * release failed) takes it over with a PutItem conditional on that holder. A failed conditional
+   * write is not told apart by its error name: the run reads the lock back and decides on what it
+   * holds.
+   */
+  private lock(): void {
+    const S = STATE_NAMES;
+    const A = ROLLOUT_LOCK_ATTRIBUTES;
+    const me = '$states.context.Execution.Id';
+    const names = { '#key': A.key, '#execution': A.execution };
+    const item = j(`{
+      ${lit(A.key)}: { 'S': ${this.env} }, ${lit(A.execution)}: { 'S': ${me} }, ${lit(A.name)}: { 'S': $states.context.Execution.Name },
+      ${lit(A.canaryImage)}: { 'S': $canaryImage }, ${lit(A.requestedBy)}: { 'S': $requestedBy }, ${lit(A.since)}: { 'S': $now() } }`);
+    const afterFailedWrite = [{ ErrorEquals: ['States.ALL'], Assign: { lockAttempts: j('$lockAttempts + 1') }, Next: S.readLock }];
+    this.add(S.takeLock, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Arguments: {
+        TableName: this.props.lockTableName,
+        Item: item,
+        // Absent, or already this run's (a retried write that had succeeded).
+        ConditionExpression: 'attribute_not_exists(#key) OR #execution = :me',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':me': { S: j(me) } },
+      },
+      Catch: afterFailedWrite,
+      Next: S.readLatchAtStart,
+    });
+    this.add(S.readLock, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:getItem',
+      Arguments: { TableName: this.props.lockTableName, Key: { [A.key]: { S: this.props.environment } }, ConsistentRead: true },
+      Assign: { lockHolder: j(`$exists($states.result.Item) ? $states.result.Item.${A.execution}.S : ''`) },
+      Retry: READ_RETRY,
+      Catch: this.catchAll(S.readLock),
+      Next: S.lockHolder,
+    });
+    this.add(S.lockHolder, {
+      Type: 'Choice',
+      Choices: [
+        { Condition: j(`$lockHolder = ${me}`), Next: S.readLatchAtStart },
+        // Released meanwhile, or the write failed for another reason: try again, a few times.
+        { Condition: j(`$lockHolder = '' and $lockAttempts < ${LOCK_ATTEMPTS}`), Next: S.takeLock },
+        {
+          Condition: j(`$lockHolder = ''`),
+          Assign: { failure: `could not take the rollout lock (table ${this.props.lockTableName}) in ${LOCK_ATTEMPTS} attempts` },
+          Next: STATE_NAMES.onError,
+        },
+      ],
+      Default: S.describeHolder,
+    });
+    this.add(S.describeHolder, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:sfn:describeExecution',
+      Arguments: { ExecutionArn: j('$lockHolder') },
+      Assign: { holderStatus: j('$states.result.Status') },
+      // An execution older than the history's retention no longer exists: it is not running.
+      Retry: [{ ErrorEquals: [SFN_EXECUTION_DOES_NOT_EXIST], MaxAttempts: 0 }, ...READ_RETRY],
+      Catch: [{ ErrorEquals: [SFN_EXECUTION_DOES_NOT_EXIST], Assign: { holderStatus: 'GONE' }, Next: S.holderRunning }, ...this.catchAll(S.describeHolder)],
+      Next: S.holderRunning,
+    });
+    this.add(S.holderRunning, {
+      Type: 'Choice',
+      Choices: [
+        { Condition: j(`$holderStatus = 'RUNNING'`), Next: S.alreadyRunning },
+        { Condition: j(`$lockAttempts >= ${LOCK_ATTEMPTS}`), Next: S.alreadyRunning },
+      ],
+      Default: S.takeOverLock,
+    });
+    this.add(S.takeOverLock, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:putItem',
+      Arguments: {
+        TableName: this.props.lockTableName,
+        Item: item,
+        ConditionExpression: '#execution = :holder',
+        ExpressionAttributeNames: { '#execution': A.execution },
+        ExpressionAttributeValues: { ':holder': { S: j('$lockHolder') } },
+      },
+      Catch: afterFailedWrite,
+      Next: S.readLatchAtStart,
+    });
+    this.add(S.alreadyRunning, {
+      Type: 'Fail',
+      Error: ROLLOUT_ERRORS.alreadyRunning,
+      Cause: j(
+        `${lit(`another rollout of ${this.props.environment} is running (`)} & $lockHolder & ${lit(`); one at a time (npx mcp-rollout status --environment ${this.props.environment})`)}`,
+      ),
+    });
+  }
+
+  /**
+   * A state that releases the lock if this run holds it, then goes on to `end` (a Fail or Succeed
+   * state); returns its name. A release that fails leaves a lock whose holder is no longer
+   * running: the next run takes it over.
+   */
+  private releaseLock(end: string): string {
+    const A = ROLLOUT_LOCK_ATTRIBUTES;
+    return this.add(`Release the lock: ${end}`, {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::dynamodb:deleteItem',
+      Arguments: {
+        TableName: this.props.lockTableName,
+        Key: { [A.key]: { S: this.props.environment } },
+        ConditionExpression: '#execution = :me',
+        ExpressionAttributeNames: { '#execution': A.execution },
+        ExpressionAttributeValues: { ':me': { S: j('$states.context.Execution.Id') } },
+      },
+      Catch: [{ ErrorEquals: ['States.ALL'], Next: end }],
+      Next: end,
+    });
   }
 
   /**
@@ -485,6 +612,9 @@ class DefinitionBuilder {
       ],
       Next: n('verdict?'),
     });
+    // The judge passes only from a look whose windowEnd has reached bakeEnd (bake-check.ts), and
+    // this $now() is later still: every pass it gives is taken here, so the final level is spent
+    // once. The time condition only guards against a judge of another version.
     const now = '$toMillis($now())';
     this.add(n('verdict?'), {
       Type: 'Choice',
@@ -508,25 +638,38 @@ class DefinitionBuilder {
     this.announce(n('announce pass'), this.stepEvent(step, 'bake', 'passed', percent, `'bake at ${percent} % passed: ' & $join($verdict.reasons, '; ')`), next);
   }
 
+  /**
+   * An approval waits on a task token in waits of at most APPROVAL_WAIT_SECONDS: between two waits
+   * the run reads the latch (set: it stops as in a bake) and the deadline (passed: it rolls back),
+   * then waits again with a new token. So a latch set during a day-long approval stops the run
+   * within minutes, and `approve` always finds the newest token in the history.
+   */
   private approval(prefix: string, step: number, timeoutMinutes: number, percent: number, next: string): void {
     const n = (s: string) => `${prefix}: ${s}`;
     const env = this.props.environment;
-    this.add(n('start'), { Type: 'Pass', Next: n('wait for approval') });
+    this.add(n('start'), {
+      Type: 'Pass',
+      Assign: { approvalExpiresAt: j(`$fromMillis($toMillis($now()) + ${timeoutMinutes * 60_000})`), approvalRenewed: false },
+      Next: n('wait for approval'),
+    });
     // The request is an event on the default bus: its detail carries the task token, which
-    // `approve` also reads from the execution history. The info topic rule never forwards it.
+    // `approve` also reads from the execution history. The info topic rule never forwards it, and
+    // gets only the first request, not the renewals.
+    const detailType = `$approvalRenewed ? ${lit(ROLLOUT_EVENT_TYPES.approvalRenewed)} : ${lit(ROLLOUT_EVENT_TYPES.approvalRequested)}`;
     this.add(n('wait for approval'), {
       Type: 'Task',
       Resource: 'arn:aws:states:::events:putEvents.waitForTaskToken',
       Arguments: {
         Entries: j(`[{
-          'Source': ${lit(ROLLOUT_EVENT_SOURCE)}, 'EventBusName': 'default', 'DetailType': ${lit(ROLLOUT_EVENT_TYPES.approvalRequested)},
+          'Source': ${lit(ROLLOUT_EVENT_SOURCE)}, 'EventBusName': 'default', 'DetailType': ${detailType},
           'Detail': { 'environment': ${this.env}, 'execution': $states.context.Execution.Name, 'executionArn': $states.context.Execution.Id,
             'step': ${step}, 'canaryPercent': ${percent}, 'canaryImage': $canaryImage, 'requestedBy': $requestedBy,
             'approveWith': ${lit(`npx mcp-rollout approve --environment ${env}`)}, 'abortWith': ${lit(`npx mcp-rollout abort --environment ${env}`)},
-            'expiresAt': $fromMillis($toMillis($now()) + ${timeoutMinutes * 60_000}), 'taskToken': $states.context.Task.Token, 'time': $now() }
+            'expiresAt': $approvalExpiresAt, 'taskToken': $states.context.Task.Token, 'time': $now() }
         }]`),
       },
-      TimeoutSeconds: timeoutMinutes * 60,
+      // A JSONata TimeoutSeconds is a positive integer: this wait, or what is left of the approval.
+      TimeoutSeconds: j(`$max([1, $min([${APPROVAL_WAIT_SECONDS}, $ceil(($toMillis($approvalExpiresAt) - $toMillis($now())) / 1000)])])`),
       Assign: { approval: j('$states.result') },
       Catch: [
         {
@@ -534,10 +677,23 @@ class DefinitionBuilder {
           Assign: { failure: j(`${lit(`${prefix}: aborted by `)} & $states.errorOutput.Cause`) },
           Next: STATE_NAMES.onError,
         },
-        { ErrorEquals: ['States.Timeout'], Assign: { failure: `${prefix}: nobody approved within ${timeoutMinutes} minutes` }, Next: STATE_NAMES.onError },
+        { ErrorEquals: ['States.Timeout'], Assign: { approvalRenewed: true }, Next: n('read latch while waiting') },
         ...this.catchAll(n('wait for approval')),
       ],
       Next: n('read latch'),
+    });
+    this.getLatch(n('read latch while waiting'), n('still waiting?'));
+    this.add(n('still waiting?'), {
+      Type: 'Choice',
+      Choices: [
+        { Condition: j(`$latch != ${lit(LATCH_CLEAR)}`), Next: STATE_NAMES.latched },
+        {
+          Condition: j('$toMillis($now()) >= $toMillis($approvalExpiresAt)'),
+          Assign: { failure: `${prefix}: nobody approved within ${timeoutMinutes} minutes` },
+          Next: STATE_NAMES.onError,
+        },
+      ],
+      Default: n('wait for approval'),
     });
     this.getLatch(n('read latch'), n('latch set?'));
     this.latchChoice(n('latch set?'), n('announce'));
@@ -581,11 +737,11 @@ class DefinitionBuilder {
       Next: S.recordRollbackFailed,
     });
     this.record(S.recordRolledBack, 'rolled_back', '$failure', S.announceRolledBack);
-    this.announce(S.announceRolledBack, this.finishedEvent('rolled_back', '$failure'), S.rolledBack);
+    this.announce(S.announceRolledBack, this.finishedEvent('rolled_back', '$failure'), this.releaseLock(S.rolledBack));
     this.add(S.rolledBack, { Type: 'Fail', Error: ROLLOUT_ERRORS.rolledBack, Cause: j('$substring($failure, 0, 32000)') });
 
     this.record(S.recordRollbackFailed, 'failed', `$failure & '; the rollback function failed: ' & $rollbackError`, S.announceRollbackFailed);
-    this.announce(S.announceRollbackFailed, this.finishedEvent('failed', `$failure & '; the rollback function failed: ' & $rollbackError`), S.rollbackFailed);
+    this.announce(S.announceRollbackFailed, this.finishedEvent('failed', `$failure & '; the rollback function failed: ' & $rollbackError`), this.releaseLock(S.rollbackFailed));
     this.add(S.rollbackFailed, {
       Type: 'Fail',
       Error: ROLLOUT_ERRORS.rollbackFailed,
@@ -604,14 +760,14 @@ class DefinitionBuilder {
       Next: S.recordLatched,
     });
     this.record(S.recordLatched, 'stopped_by_latch', `'the latch was set: ' & $latch`, S.announceLatched);
-    this.announce(S.announceLatched, this.finishedEvent('stopped_by_latch', `'the latch was set: ' & $latch`), S.stoppedByLatch);
+    this.announce(S.announceLatched, this.finishedEvent('stopped_by_latch', `'the latch was set: ' & $latch`), this.releaseLock(S.stoppedByLatch));
     this.add(S.stoppedByLatch, { Type: 'Fail', Error: ROLLOUT_ERRORS.stoppedByLatch, Cause: j(`$substring('the latch was set while the rollout ran: ' & $latch, 0, 32000)`) });
 
-    this.record(S.recordFailedBeforeTraffic, 'failed', `$failure & ' (no traffic had moved)'`, S.failedBeforeTraffic);
+    this.record(S.recordFailedBeforeTraffic, 'failed', `$failure & ' (no traffic had moved)'`, this.releaseLock(S.failedBeforeTraffic));
     this.add(S.failedBeforeTraffic, { Type: 'Fail', Error: ROLLOUT_ERRORS.failedBeforeTraffic, Cause: j('$substring($failure, 0, 32000)') });
 
     this.record(S.recordPromoted, 'promoted', `'promoted ' & $canaryImage & ' after ' & ${lit(`${this.props.plan.steps.length} steps`)}`, S.announcePromoted);
-    this.announce(S.announcePromoted, this.finishedEvent('promoted', `'promoted ' & $canaryImage`), S.promoted);
+    this.announce(S.announcePromoted, this.finishedEvent('promoted', `'promoted ' & $canaryImage`), this.releaseLock(S.promoted));
     this.add(S.promoted, {
       Type: 'Succeed',
       Output: j(`{ 'outcome': 'promoted', 'environment': ${lit(env)}, 'canaryImage': $canaryImage, 'previousStableImage': $previousStableImage, 'requestedBy': $requestedBy, 'startedAt': $startedAt, 'endedAt': $now() }`),
