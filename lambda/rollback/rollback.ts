@@ -109,7 +109,8 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
         : { kind: 'event' as const, name: request.name, reason: request.reason };
   const enforcing = request.kind === 'enforce';
 
-  const before = await readState(deps, call);
+  // Enforcing needs the latch for sure; a rollback acts on what it could read.
+  const before = await readState(deps, call, request.kind !== 'enforce');
   if (enforcing && !before.state.latch.latched) {
     log.info('no rollback in force: nothing to enforce', { trigger });
     return { outcome: 'not_latched', environment: config.environment, trigger, before: before.state, steps: [], durationMs: deps.now() - started };
@@ -298,14 +299,25 @@ interface ReadState {
 }
 
 /** The live weights, latch and flags (from the newest deployment AppConfig did not roll back). */
-async function readState(deps: Dependencies, call: Call): Promise<ReadState> {
-  const { config, clients } = deps;
-  const weights = await readLiveWeights(clients.elb, config.trafficRuleArn, config.targetGroupArns, call);
+async function readState(deps: Dependencies, call: Call, tolerant = false): Promise<ReadState> {
+  const { config, clients, log } = deps;
+  // A rollback must move traffic even when a read fails (AppConfig down, a document this code
+  // cannot parse, the latch parameter missing): the failed read only leaves its step to act blind.
+  const orElse = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (!tolerant) throw error;
+      log.error(`reading ${what} failed; acting without it`, { error: describeError(error) });
+      return fallback;
+    }
+  };
+  const weights = await orElse('the traffic rule', () => readLiveWeights(clients.elb, config.trafficRuleArn, config.targetGroupArns, call), { stable: -1, canary: -1 });
 
-  const parameter = await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: config.latchParameter })));
-  const latch = parseLatch(parameter.Parameter?.Value ?? '');
+  const value = await orElse('the latch', async () => (await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: config.latchParameter })))).Parameter?.Value ?? '', 'clear');
+  const latch = parseLatch(value);
 
-  const flags = await readFlagDeployments(clients.appconfig, config.appConfig, call);
+  const flags = await orElse('the flag deployments', () => readFlagDeployments(clients.appconfig, config.appConfig, call), {} as FlagDeployments);
   const { newest, document } = flags;
   return {
     state: {
