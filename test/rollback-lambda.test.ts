@@ -254,9 +254,14 @@ describe('failures', () => {
   });
 
   test('AppConfig failing after traffic moved: the weights stay on stable, the latch is set, the failure is thrown', async () => {
-    fake.before('CreateHostedConfigurationVersionCommand', () => {
-      throw new InternalServerException({ message: 'internal error', $metadata: {} });
-    });
+    // A server fault is retried (retry.ts); this one outlasts every attempt.
+    fake.before(
+      'CreateHostedConfigurationVersionCommand',
+      () => {
+        throw new InternalServerException({ message: 'internal error', $metadata: { httpStatusCode: 500 } });
+      },
+      false,
+    );
     const error = (await performRollback(alarmRequest, run.deps).catch((e: unknown) => e)) as RollbackFailed;
     expect(error.message).toMatch(/^rollback of production incomplete: flags: InternalServerException: internal error; verify: read back: weights stable 100 \/ canary 0, latch set, flag deployment 1 COMPLETE has a rollback flag on$/);
     expect(error.result.steps.map((s) => [s.step, s.status])).toEqual([
@@ -267,6 +272,7 @@ describe('failures', () => {
       ['report', 'done'],
     ]);
     expect(commands().filter((c) => c === 'ModifyRule')).toHaveLength(1);
+    expect(commands().filter((c) => c === 'CreateHostedConfigurationVersion')).toHaveLength(5);
     expect(commands()).not.toContain('StartDeployment');
     expect(weights()).toEqual({ stable: 100, canary: 0 });
   });
