@@ -12,7 +12,7 @@ import { evaluate, logicalIdOf, resourceOf } from './helpers/template';
 import { serviceTemplateOutcome } from './fakes/aws-state';
 import { STACK_STATUSES_TO_ENFORCE } from '../lib/shared/aws-events';
 import { buildFlagDocument, serializeFlagDocument } from '../lib/shared/feature-flags';
-import { LATCH_CLEAR, TIME_TO_SAFE } from '../lib/shared/rollback-contract';
+import { LATCH_CLEAR, ROLLBACK_CALL_LIMITS, TIME_TO_SAFE, trafficStepWorstCaseMs } from '../lib/shared/rollback-contract';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
 
@@ -363,6 +363,15 @@ describe('time to safe, computed from the template', () => {
     expect(toStable).toBeLessThanOrEqual(TIME_TO_SAFE.trafficOnStableSeconds);
     expect(flagsOff).toBeLessThanOrEqual(TIME_TO_SAFE.flagsOffEverywhereSeconds);
     expect(Math.max(toStable, flagsOff)).toBeLessThan(TIME_TO_SAFE.rollbackSeconds);
+  });
+
+  test("the function's own call limits end the traffic step within its timeout, whatever AWS answers (issue 11 review, item 4)", () => {
+    // The reads before the step give up at their deadline; no ModifyRule attempt starts after the
+    // step's deadline, and an attempt lasts at most the request timeout (lambda/rollback/clients.ts).
+    expect(ROLLBACK_CALL_LIMITS.readsBeforeTrafficMs + ROLLBACK_CALL_LIMITS.requestTimeoutMs).toBeLessThan(ROLLBACK_CALL_LIMITS.trafficStepMs);
+    expect(trafficStepWorstCaseMs()).toBeLessThan(fn.Timeout * 1000);
+    expect(TIME_TO_SAFE.alarmActionDispatchSeconds * 1000 + trafficStepWorstCaseMs()).toBeLessThanOrEqual(TIME_TO_SAFE.trafficOnStableSeconds * 1000);
+    expect(trafficStepWorstCaseMs()).toBe(24_000);
   });
 
   test('the figures: 40 s to stable, 55 s to flags off', () => {

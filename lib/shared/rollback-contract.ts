@@ -171,7 +171,9 @@ export const ROLLBACK_CALL_LIMITS = {
   trafficStepMs: 20_000,
 } as const;
 
+export type RollbackCallLimits = { readonly [K in keyof typeof ROLLBACK_CALL_LIMITS]: number };
+
 /** The latest the traffic step can end after the function starts: its last attempt starts by the deadline and lasts one request. */
-export function trafficStepWorstCaseMs(limits: typeof ROLLBACK_CALL_LIMITS = ROLLBACK_CALL_LIMITS): number {
+export function trafficStepWorstCaseMs(limits: RollbackCallLimits = ROLLBACK_CALL_LIMITS): number {
   return limits.trafficStepMs + limits.requestTimeoutMs;
 }
