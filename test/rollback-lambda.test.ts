@@ -161,7 +161,7 @@ describe('a flag deployment in progress (issue 11 items 3 and 4)', () => {
       deployment: 3,
     });
     expect(result.steps[1]!.detail).toBe(
-      `hosted version 3 with hierarchical_tools_enabled, enumdescriptions_validation off, from version 1 (the last completed deployment, #1), deployment 3 (immediate); stopped deployment #2 first (${state} -> ROLLED_BACK${allowRevert ? ', AllowRevert' : ''})`,
+      `hosted version 3 with hierarchical_tools_enabled, enumdescriptions_validation off, from version 1 (the last completed deployment, #1), deployment 3 (immediate); stopped deployment #2 first (${state} -> ROLLED_BACK${allowRevert ? ', AllowRevert' : ''}); actions of mcp-rollout-production-service-any-rollback-trigger-trigger disabled first, so AppConfig does not roll it back while a trigger fires`,
     );
   });
 

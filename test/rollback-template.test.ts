@@ -173,6 +173,7 @@ describe('the rollback function', () => {
       LATCH_PARAMETER: '/mcp-rollout/production/rollback-latch',
       CRITICAL_TOPIC_ARN: { Ref: logicalIdOf(stack.notifications.topics.critical) },
       SERVICE_STACK_NAME: 'Production-Service',
+      MONITOR_ALARM_NAME: 'mcp-rollout-production-service-any-rollback-trigger-trigger',
     });
     expect((env.TRIGGER_ALARM_NAMES as string).split(',').sort()).toEqual(triggerNames.sort());
   });
@@ -223,7 +224,23 @@ describe('the rollback function', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
       },
       { Effect: 'Allow', Action: 'elasticloadbalancing:DescribeRules', Resource: '*' },
+      {
+        // Before its flag deployment, on the monitor only; it never enables them (resume does, as the operator).
+        Effect: 'Allow',
+        Action: 'cloudwatch:DisableAlarmActions',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:mcp-rollout-production-service-any-rollback-trigger-trigger']],
+        },
+      },
     ]));
+  });
+
+  test("the monitor's ARN in the function's policy is the composite alarm AppConfig monitors", () => {
+    const monitors = (resourceOf(production, stack.flags.environment) as Json).Properties.Monitors as Json[];
+    const roleId = logicalIdOf(stack.rollback.function.role!);
+    const policies = Object.values(production.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })) as Json[];
+    const disable = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]).find((st) => st.Action === 'cloudwatch:DisableAlarmActions')!;
+    expect(monitors.map((m) => m.AlarmArn)).toEqual([disable.Resource]);
   });
 });
 
@@ -319,7 +336,9 @@ describe('trigger alarms', () => {
     expect(composite.Properties.AlarmName).toBe('mcp-rollout-production-service-any-rollback-trigger-trigger');
     const rule = JSON.stringify(composite.Properties.AlarmRule);
     expect(rule.match(/ALARM\(/g)).toHaveLength(8);
-    expect(composite.Properties.AlarmActions).toBeUndefined();
+    // No actions of its own: disabling them (the rollback does, so AppConfig keeps its flag
+    // deployment) silences nothing else; only AppConfig reads it. ActionsEnabled is left to its default (true).
+    for (const key of ['AlarmActions', 'OKActions', 'InsufficientDataActions', 'ActionsEnabled']) expect([key, composite.Properties[key]]).toEqual([key, undefined]);
   });
 
   test('the function failing pages the critical topic', () => {

@@ -1,4 +1,5 @@
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -34,5 +35,6 @@ export function rollbackClients(limits: RollbackCallLimits = ROLLBACK_CALL_LIMIT
     ssm: new SSMClient(config()),
     sns: new SNSClient(config()),
     events: new EventBridgeClient(config()),
+    cloudwatch: new CloudWatchClient(config()),
   };
 }

@@ -6,6 +6,7 @@ import {
   type DeploymentSummary,
 } from '@aws-sdk/client-appconfig';
 import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, GetParameterHistoryCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
@@ -29,6 +30,7 @@ import { describeError } from '../../lib/shared/aws-errors';
 import { appendReleaseRecord } from '../../lib/shared/release-history';
 import { isImmediate, readFlagDeployments, stopFlagDeployment, type FlagDeployments, type StoppedDeployment } from '../../lib/shared/flag-deployments';
 import { readLiveWeights } from '../../lib/shared/live-weights';
+import { setMonitorActions } from '../../lib/shared/rollback-monitor';
 import { trafficWeights } from '../../lib/shared/traffic-weights';
 
 export interface Clients {
@@ -37,6 +39,7 @@ export interface Clients {
   readonly ssm: SSMClient;
   readonly sns: SNSClient;
   readonly events: EventBridgeClient;
+  readonly cloudwatch: CloudWatchClient;
 }
 
 export interface Recorder {
@@ -439,7 +442,7 @@ function planFlags(flags: FlagDeployments, rollbackFlags: readonly FlagName[]): 
 }
 
 interface FlagsOutcome {
-  readonly status: 'done' | 'unchanged';
+  readonly status: 'done' | 'unchanged' | 'failed';
   readonly detail: string;
   readonly change: FlagChange;
 }
@@ -450,6 +453,13 @@ interface FlagsOutcome {
  * allows one deployment per environment at a time: on ConflictException it looks again; a
  * concurrent rollback's immediate deployment already does the work; any other deployment that
  * started meanwhile is stopped, and the start is tried again.
+ *
+ * Before the deployment starts, the monitor's actions are disabled: AppConfig rolls back any
+ * deployment, the immediate strategy's included, while a monitor with actions enabled is in ALARM,
+ * and the monitor (the composite of every trigger) is in ALARM now
+ * (https://docs.aws.amazon.com/appconfig/latest/userguide/monitoring-deployments.html). If that
+ * fails, the deployment still starts (the monitor may be OK), and the step fails so the run is
+ * retried and on-call is paged.
  */
 async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencies, call: Call): Promise<FlagsOutcome> {
   const { config, clients, log } = deps;
@@ -458,6 +468,8 @@ async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencie
   let plan = initial;
   let stopped: StoppedDeployment | undefined;
   let created: { version: string; fromVersion: string | undefined } | undefined;
+  let monitorError: string | undefined;
+  let monitorDone = false;
   const change = (extra: Partial<FlagChange> = {}): FlagChange => ({
     ...(plan.source?.completed ? { sourceDeployment: plan.source.deployment.DeploymentNumber, sourceVersion: plan.source.deployment.ConfigurationVersion } : {}),
     ...(stopped ? { stopped } : {}),
@@ -495,6 +507,15 @@ async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencie
       );
       created = { version: String(VersionNumber), fromVersion: source.deployment.ConfigurationVersion };
     }
+    if (!monitorDone) {
+      monitorDone = true;
+      try {
+        await setMonitorActions(clients.cloudwatch, config.monitorAlarmName, false, call);
+      } catch (error) {
+        log.error('the monitor actions could not be disabled; AppConfig rolls the deployment back while a trigger fires', { error: describeError(error) });
+        monitorError = describeError(error);
+      }
+    }
     try {
       const started = await call('StartDeployment', () =>
         clients.appconfig.send(
@@ -509,9 +530,12 @@ async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencie
         ),
       );
       const number = started.DeploymentNumber ?? 0;
+      const deployed = `hosted version ${created.version} with ${flagNames} off, ${fromText()}, deployment ${number} (immediate)${stoppedText()}`;
       return {
-        status: 'done',
-        detail: `hosted version ${created.version} with ${flagNames} off, ${fromText()}, deployment ${number} (immediate)${stoppedText()}`,
+        status: monitorError ? 'failed' : 'done',
+        detail: monitorError
+          ? `${deployed} started, but the actions of ${config.monitorAlarmName} could not be disabled (${monitorError}): AppConfig rolls the deployment back while a trigger fires`
+          : `${deployed}; actions of ${config.monitorAlarmName} disabled first, so AppConfig does not roll it back while a trigger fires`,
         change: change({ deployment: number }),
       };
     } catch (error) {

@@ -137,6 +137,8 @@ export const ROLLBACK_FUNCTION_ENV = {
   triggerAlarms: 'TRIGGER_ALARM_NAMES',
   /** The Service stack's name: the only stack whose operations the enforce path answers. */
   serviceStackName: 'SERVICE_STACK_NAME',
+  /** The AppConfig environment's monitor (the composite of every trigger): its actions are disabled before a flag deployment. */
+  monitorAlarmName: 'MONITOR_ALARM_NAME',
 } as const;
 
 /**
