@@ -375,7 +375,7 @@ describe('accepted inputs', () => {
     },
   );
 
-  test.each(['On Deployment Complete', 'On Deployment Rollback'])('the AppConfig extension event "%s" of this environment: an enforce request', (detailType) => {
+  test.each(['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'])('the AppConfig extension event "%s" of this environment: an enforce request', (detailType) => {
     expect(parseRollbackEvent(appConfigEvent(detailType), accept)).toEqual({
       kind: 'enforce',
       name: 'flag deployment #7',

@@ -265,11 +265,11 @@ describe('the enforce path: stack operations and flag deployments that end invok
     production.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', FunctionName: fnArn, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [id, 'Arn'] } });
   });
 
-  test("this AppConfig environment's flag deployments that complete or roll back (the EventBridge extension's events)", () => {
+  test("this AppConfig environment's flag deployments that start, complete or roll back (the EventBridge extension's events)", () => {
     const [id, rule] = ruleFor('aws.appconfig');
     expect(rule.Properties.EventPattern).toEqual({
       source: ['aws.appconfig'],
-      'detail-type': ['On Deployment Complete', 'On Deployment Rollback'],
+      'detail-type': ['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'],
       detail: { Environment: { Id: [{ Ref: logicalIdOf(stack.flags.environment) }] } },
     });
     expect(rule.Properties.Targets).toEqual([

@@ -6,13 +6,13 @@
  * - the same alarm delivered through SNS (the alarm's JSON in `Records[0].Sns.Message`);
  * - the EventBridge "CloudWatch Alarm State Change" event;
  * - a manual request `{ action: "rollback", reason, requestedBy, dryRun }`;
- * - the enforce events (lib/shared/aws-events.ts): a Service stack operation or a flag deployment
- *   that ended. They never start a rollback; while one is in force they drive the environment back
- *   to the latched state.
+ * - the enforce events (lib/shared/aws-events.ts): a Service stack operation that ended, a flag
+ *   deployment that started or ended. They never start a rollback; while one is in force they drive
+ *   the environment back to the latched state.
  */
 import {
   APPCONFIG_DEPLOYMENT_EVENTS,
-  FLAG_DEPLOYMENT_ENDED_EVENTS,
+  FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE,
   STACK_STATUSES_TO_ENFORCE,
   STACK_STATUS_EVENT,
   stackNameOfId,
@@ -33,7 +33,7 @@ export interface ManualRequest {
   readonly dryRun: boolean;
 }
 
-/** Something ended that may have written live state: re-assert the latched state if a rollback is in force. */
+/** Something started or ended that may write live state: re-assert the latched state if a rollback is in force. */
 export interface EnforceRequest {
   readonly kind: 'enforce';
   /** The stack, or `flag deployment #N`. */
@@ -120,9 +120,9 @@ export function parseRollbackEvent(event: unknown, accept: Acceptance): Rollback
   const { triggerAlarms } = accept;
   if (!isRecord(event)) throw new RejectedInput(`event must be a JSON object, got ${JSON.stringify(event) ?? 'nothing'}`);
 
-  // A Service stack operation or a flag deployment that ended (the enforce path).
+  // A Service stack operation that ended, a flag deployment that started or ended (the enforce path).
   if (event.source === STACK_STATUS_EVENT.source && event['detail-type'] === STACK_STATUS_EVENT.detailType) return stackOperation(event, accept);
-  if (event.source === APPCONFIG_DEPLOYMENT_EVENTS.source && (FLAG_DEPLOYMENT_ENDED_EVENTS as readonly unknown[]).includes(event['detail-type'])) {
+  if (event.source === APPCONFIG_DEPLOYMENT_EVENTS.source && (FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE as readonly unknown[]).includes(event['detail-type'])) {
     return flagDeployment(event, accept);
   }
 

@@ -419,6 +419,11 @@ function planFlags(flags: FlagDeployments, rollbackFlags: readonly FlagName[]): 
   if (inProgress && isRollbackDeployment(inProgress, inProgressDocument, rollbackFlags)) {
     return { needed: false, deploy: false, concurrent: inProgress, would: '', summary: `deployment #${inProgress.DeploymentNumber} already turns them off` };
   }
+  // A change that keeps the rollback flags off, over a document that has them off: nothing to undo
+  // (`flags set` of another flag while rolled back). Left to run, whatever its strategy.
+  if (inProgress && inProgressDocument && !anyOn(inProgressDocument, rollbackFlags) && completedDocument && !anyOn(completedDocument, rollbackFlags)) {
+    return { needed: false, deploy: false, would: '', summary: `deployment #${inProgress.DeploymentNumber} in progress keeps them off` };
+  }
   const source =
     completed && completedDocument
       ? { document: completedDocument, deployment: completed, completed: true }

@@ -14,7 +14,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FlagName } from '../shared/feature-flags';
-import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_ENDED_EVENTS, STACK_STATUSES_TO_ENFORCE, STACK_STATUS_EVENT } from '../shared/aws-events';
+import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE, STACK_STATUSES_TO_ENFORCE, STACK_STATUS_EVENT } from '../shared/aws-events';
 import { alarmName, rollbackFunctionName, rollbackMonitorName } from '../shared/names';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
@@ -189,11 +189,14 @@ export class RollbackAutomation extends Construct {
     });
     // These reach EventBridge only while the AppConfig "deployment events to Amazon EventBridge"
     // extension is associated with the application, environment or profile (FeatureFlags does it).
+    // A start counts too: a change made in the console or with the API while rolled back is stopped
+    // before it spreads, not when it completes 20 minutes later. (The construct id is kept so the
+    // rule is updated in place.)
     new events.Rule(this, 'FlagDeploymentEnded', {
-      description: `Flag deployments of ${environmentName} that complete or roll back: re-assert a rollback in force`,
+      description: `Flag deployments of ${environmentName} that start, complete or roll back: re-assert a rollback in force`,
       eventPattern: {
         source: [APPCONFIG_DEPLOYMENT_EVENTS.source],
-        detailType: [...FLAG_DEPLOYMENT_ENDED_EVENTS],
+        detailType: [...FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE],
         detail: { Environment: { Id: [env] } },
       },
       targets: [enforce],
