@@ -8,7 +8,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { synthesize } from './helpers/app';
 import { alarmsByName } from './helpers/alarms';
 import { testConfig } from './helpers/config';
-import { evaluate, logicalIdOf, resourceOf } from './helpers/template';
+import { dependsOn, evaluate, logicalIdOf, resourceOf } from './helpers/template';
 import { serviceTemplateOutcome } from './fakes/aws-state';
 import { STACK_STATUSES_TO_ENFORCE } from '../lib/shared/aws-events';
 import { buildFlagDocument, serializeFlagDocument } from '../lib/shared/feature-flags';
@@ -281,6 +281,20 @@ describe('the enforce path: stack operations and flag deployments that end invok
 
 describe('the flag deployment CloudFormation makes (issue 11 item 8)', () => {
   const deployment = Object.values(production.findResources('AWS::AppConfig::Deployment'))[0] as Json;
+
+  test('starts only once its monitor and the EventBridge extension association exist, with no dependency cycle (issue 11 review, item 5)', () => {
+    // Without them CloudFormation may start the first deployment first: unwatched, and unannounced
+    // (no event reaches the info topic or the enforce path) (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-dependson.html).
+    const resources = production.toJSON().Resources as Record<string, Json>;
+    const [deploymentId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::AppConfig::Deployment')!;
+    const [associationId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::AppConfig::ExtensionAssociation')!;
+    const monitorId = logicalIdOf(stack.rollback.anyTrigger);
+    expect(deployment.DependsOn).toEqual(expect.arrayContaining([monitorId, associationId]));
+    expect(dependsOn(production, monitorId, deploymentId)).toBe(false);
+    expect(dependsOn(production, associationId, deploymentId)).toBe(false);
+    // No cycle anywhere: Template refuses an undeployable template, as this negative control shows.
+    expect(() => Template.fromJSON({ Resources: { ...resources, [monitorId]: { ...resources[monitorId], DependsOn: [deploymentId] } } })).toThrow(/dependency cycle/);
+  });
   const version = Object.values(production.findResources('AWS::AppConfig::HostedConfigurationVersion'))[0] as Json;
   const gradual = logicalIdOf(stack.flags.gradualStrategy);
   const immediate = logicalIdOf(stack.flags.immediateStrategy);
