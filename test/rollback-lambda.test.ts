@@ -3,6 +3,8 @@
  * deployment per environment, StopDeployment's AllowRevert rule, what a stopped deployment returns
  * to, the rule's weights, the latch's versions. Races and concurrent runs: rollback-races.test.ts.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { InternalServerException } from '@aws-sdk/client-appconfig';
 import { performRollback, RollbackFailed } from '../lambda/rollback/rollback';
 import { readConfig } from '../lambda/rollback/config';
@@ -452,6 +454,17 @@ describe('the handler', () => {
       throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
     });
     await expect(handler({ action: 'rollback', reason: 'bad canary', requestedBy: 'alice' })).rejects.toThrow(/^rollback of production incomplete: traffic: AccessDenied: denied/);
+  });
+
+  test('docs/RUNBOOK.md says what `aws lambda invoke` shows then: the thrown error is the errorType and errorMessage of the result file', async () => {
+    fake.before('ModifyRuleCommand', () => {
+      throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+    });
+    const error = (await handler({ action: 'rollback', reason: 'bad canary', requestedBy: 'alice' }).catch((e: unknown) => e)) as Error;
+    const runbook = readFileSync(path.join(__dirname, '..', 'docs', 'RUNBOOK.md'), 'utf8');
+    expect(runbook).toContain('"FunctionError": "Unhandled"');
+    expect(runbook).toContain(`{"errorType": "${error.name}", "errorMessage": "${error.message.slice(0, 'rollback of production incomplete: '.length)}`);
+    expect(runbook).not.toMatch(/"outcome": "failed"/);
   });
 });
 
