@@ -11,23 +11,13 @@ import { ElasticLoadBalancingV2ServiceException } from '@aws-sdk/client-elastic-
 import { performRollback, RollbackFailed } from '../lambda/rollback/rollback';
 import { parseLatch } from '../lib/shared/rollback-contract';
 import { AwsState } from './fakes/aws-state';
-import { functionDeps, seedEnvironment, type FunctionRun, type SeededEnvironment } from './fakes/environment';
+import { freshEnvironmentEachTest } from './fakes/environment';
 
-const stubs = new AwsState().install();
-let fake: AwsState;
-let env: SeededEnvironment;
-let run: FunctionRun;
-beforeEach(() => {
-  for (const s of Object.values(stubs)) s.reset();
-  fake = new AwsState();
-  fake.install(stubs);
-  env = seedEnvironment(fake, { canaryTraffic: 10 });
-  run = functionDeps(fake, env);
-});
+const world = freshEnvironmentEachTest(() => new AwsState());
 const TRIGGER = 'mcp-rollout-production-canary-error-rate-trigger';
 const alarm = { kind: 'alarm' as const, alarmName: TRIGGER, reason: 'Threshold Crossed', via: 'lambda-action' as const, dryRun: false as const };
-const weights = () => fake.weights(env.outputs.trafficRuleArn, env.outputs.stableTargetGroupArn, env.outputs.canaryTargetGroupArn);
-const latch = () => parseLatch(fake.parameter(env.outputs.latchParameterName).value);
+const { weights } = world;
+const latch = () => parseLatch(world.fake.parameter(world.env.outputs.latchParameterName).value);
 const $metadata = { httpStatusCode: 500 };
 /** ELBv2 models no 5xx error: the SDK answers with its service exception named by the error code. */
 const unavailable = () => new ElasticLoadBalancingV2ServiceException({ name: 'ServiceUnavailable', $fault: 'server', message: 'service unavailable', $metadata: { httpStatusCode: 503 } });
@@ -35,7 +25,7 @@ const unavailable = () => new ElasticLoadBalancingV2ServiceException({ name: 'Se
 /** Fails the next `times` calls of `command`, the way the service answers (real SDK error classes). */
 function failing(command: string, error: () => Error, times = 1): void {
   let left = times;
-  fake.before(command, () => {
+  world.fake.before(command, () => {
     if (left-- > 0) throw error();
   }, false);
 }
@@ -50,11 +40,11 @@ test.each([
   ['GetParameterCommand', 'the latch', () => Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError', $fault: 'server', $metadata })],
 ])('%s failing before the steps: traffic still goes to stable first, and on-call is told what could not be read', async (command, what, error) => {
   failing(command, error, OUTAGE);
-  const thrown = await performRollback(alarm, run.deps).catch((e: unknown) => e);
-  expect(fake.ruleWrites.at(-1)).toMatchObject({ by: 'api', weights: [100, 0] });
+  const thrown = await performRollback(alarm, world.run.deps).catch((e: unknown) => e);
+  expect(world.fake.ruleWrites.at(-1)).toMatchObject({ by: 'api', weights: [100, 0] });
   expect(weights()).toEqual({ stable: 100, canary: 0 });
-  expect(fake.published).toHaveLength(1);
-  expect(fake.published[0]!.message).toContain(`Could not read before acting: ${what} (`);
+  expect(world.fake.published).toHaveLength(1);
+  expect(world.fake.published[0]!.message).toContain(`Could not read before acting: ${what} (`);
   // The outage outlasts the run: the read-back fails too, so the run is thrown and Lambda retries it.
   expect(thrown).toBeInstanceOf(RollbackFailed);
   expect((thrown as RollbackFailed).result.before?.unread).toEqual([expect.stringMatching(new RegExp(`^${what}: `))]);
@@ -62,7 +52,7 @@ test.each([
 
 test('AppConfig failing only for the first reads: the flags step reads again and turns the flags off; nothing fails', async () => {
   failing('ListDeploymentsCommand', () => new InternalServerException({ message: 'internal error', $metadata }), 5);
-  const result = await performRollback(alarm, run.deps);
+  const result = await performRollback(alarm, world.run.deps);
   expect(result.outcome).toBe('rolled_back');
   expect(result.steps.map((s) => [s.step, s.status])).toEqual([
     ['traffic', 'done'],
@@ -77,7 +67,7 @@ test('AppConfig failing only for the first reads: the flags step reads again and
 
 test('a dry run with an unreadable rule says the weights are unknown, not "canary -1 %"', async () => {
   failing('DescribeRulesCommand', unavailable, OUTAGE);
-  const result = await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'drill', dryRun: true }, run.deps);
+  const result = await performRollback({ kind: 'manual', requestedBy: 'alice', reason: 'drill', dryRun: true }, world.run.deps);
   expect(result.steps[0]).toEqual({
     step: 'traffic',
     status: 'skipped',
@@ -88,16 +78,16 @@ test('a dry run with an unreadable rule says the weights are unknown, not "canar
 });
 
 describe('the latch parameter does not exist (a State stack upgrade deleted the old AWS::SSM::Parameter)', () => {
-  beforeEach(() => fake.parameters.delete(env.outputs.latchParameterName));
+  beforeEach(() => world.fake.parameters.delete(world.env.outputs.latchParameterName));
 
   test('a rollback moves traffic, turns the flags off, creates the latch latched, and says the parameter was missing', async () => {
-    const result = await performRollback(alarm, run.deps);
+    const result = await performRollback(alarm, world.run.deps);
     expect(result.outcome).toBe('rolled_back');
     expect(weights()).toEqual({ stable: 100, canary: 0 });
     expect(latch()).toMatchObject({ latched: true, record: { requestedBy: TRIGGER } });
     // Created, never overwritten: a value someone put back meanwhile wins.
-    expect(fake.calls.filter(([, c]) => c === 'PutParameterCommand')[0]![2]).toEqual({
-      Name: env.outputs.latchParameterName,
+    expect(world.fake.calls.filter(([, c]) => c === 'PutParameterCommand')[0]![2]).toEqual({
+      Name: world.env.outputs.latchParameterName,
       Value: expect.any(String),
       Type: 'String',
       Overwrite: false,
@@ -106,28 +96,28 @@ describe('the latch parameter does not exist (a State stack upgrade deleted the 
     expect(step).toEqual({
       step: 'latch',
       status: 'done',
-      detail: `${env.outputs.latchParameterName} did not exist (README "Upgrading a State stack"): created it, set by ${TRIGGER}`,
+      detail: `${world.env.outputs.latchParameterName} did not exist (README "Upgrading a State stack"): created it, set by ${TRIGGER}`,
     });
-    expect(fake.published[0]!.message).toContain('did not exist (README "Upgrading a State stack")');
+    expect(world.fake.published[0]!.message).toContain('did not exist (README "Upgrading a State stack")');
   });
 
   test('the enforce path cannot tell whether a rollback is in force: it fails loudly, naming the parameter and what to do', async () => {
     const error = await performRollback(
       { kind: 'enforce', name: 'Production-Service', reason: 'Production-Service UPDATE_COMPLETE', cause: { type: 'stack', status: 'UPDATE_COMPLETE' }, dryRun: false },
-      run.deps,
+      world.run.deps,
     ).catch((e: unknown) => e);
     expect(String(error)).toBe(
-      `Error: the latch parameter ${env.outputs.latchParameterName} does not exist, so whether a rollback is in force is unknown: put it back (README "Upgrading a State stack"), or roll back with npx mcp-rollout rollback --environment production --confirm, which creates it latched`,
+      `Error: the latch parameter ${world.env.outputs.latchParameterName} does not exist, so whether a rollback is in force is unknown: put it back (README "Upgrading a State stack"), or roll back with npx mcp-rollout rollback --environment production --confirm, which creates it latched`,
     );
-    expect(fake.ruleWrites.filter((w) => w.by === 'api')).toEqual([]);
+    expect(world.fake.ruleWrites.filter((w) => w.by === 'api')).toEqual([]);
   });
 });
 
 test('ParameterNotFound is not retried: it will not pass by waiting', async () => {
-  fake.parameters.delete(env.outputs.latchParameterName);
-  await performRollback(alarm, run.deps);
-  const reads = fake.calls.filter(([, c, input]) => c === 'GetParameterCommand' && (input as { Name: string }).Name === env.outputs.latchParameterName);
+  world.fake.parameters.delete(world.env.outputs.latchParameterName);
+  await performRollback(alarm, world.run.deps);
+  const reads = world.fake.calls.filter(([, c, input]) => c === 'GetParameterCommand' && (input as { Name: string }).Name === world.env.outputs.latchParameterName);
   // One before the steps, one in the latch step, one in the read-back: each answered at once.
   expect(reads).toHaveLength(3);
-  expect(run.warnings.filter((w) => /retrying/.test(w))).toEqual([]);
+  expect(world.run.warnings.filter((w) => /retrying/.test(w))).toEqual([]);
 });

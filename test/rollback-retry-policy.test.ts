@@ -15,7 +15,7 @@ import { withRetry } from '../lambda/rollback/retry';
 import { isRetryable } from '../lib/shared/aws-errors';
 import { ROLLBACK_CALL_LIMITS, trafficStepWorstCaseMs } from '../lib/shared/rollback-contract';
 import { AwsState } from './fakes/aws-state';
-import { functionDeps, seedEnvironment, type FunctionRun, type SeededEnvironment } from './fakes/environment';
+import { freshEnvironmentEachTest } from './fakes/environment';
 
 /** As @smithy/node-http-handler rejects: a request timeout, a connection timeout, a socket error. */
 const requestTimeout = () => Object.assign(new Error('@smithy/node-http-handler - [ERROR] a request has exceeded the configured 4000 ms requestTimeout.'), { name: 'TimeoutError', code: 'ETIMEDOUT' });
@@ -78,26 +78,16 @@ describe('which errors are retried', () => {
 });
 
 describe('against the fake', () => {
-  const stubs = new AwsState().install();
-  let fake: AwsState;
-  let env: SeededEnvironment;
-  let run: FunctionRun;
-  beforeEach(() => {
-    for (const s of Object.values(stubs)) s.reset();
-    fake = new AwsState();
-    fake.install(stubs);
-    env = seedEnvironment(fake, { canaryTraffic: 10 });
-    run = functionDeps(fake, env);
-  });
+  const world = freshEnvironmentEachTest(() => new AwsState());
   const alarm = { kind: 'alarm' as const, alarmName: 'mcp-rollout-production-canary-error-rate-trigger', reason: 'Threshold Crossed', via: 'lambda-action' as const, dryRun: false as const };
-  const weights = () => fake.weights(env.outputs.trafficRuleArn, env.outputs.stableTargetGroupArn, env.outputs.canaryTargetGroupArn);
+  const { weights } = world;
   const hangs = (command: string, times: number) => {
     let left = times;
-    fake.before(
+    world.fake.before(
       command,
       () => {
         if (left-- <= 0) return;
-        fake.advance(ROLLBACK_CALL_LIMITS.requestTimeoutMs);
+        world.fake.advance(ROLLBACK_CALL_LIMITS.requestTimeoutMs);
         throw requestTimeout();
       },
       false,
@@ -106,7 +96,7 @@ describe('against the fake', () => {
 
   test('ModifyRule answering 503 and then timing out: retried, and the traffic moves', async () => {
     let n = 0;
-    fake.before(
+    world.fake.before(
       'ModifyRuleCommand',
       () => {
         n += 1;
@@ -115,32 +105,32 @@ describe('against the fake', () => {
       },
       false,
     );
-    const result = await performRollback(alarm, run.deps);
+    const result = await performRollback(alarm, world.run.deps);
     expect(result.outcome).toBe('rolled_back');
     expect(n).toBe(3);
     expect(weights()).toEqual({ stable: 100, canary: 0 });
-    expect(run.warnings).toEqual(['transient error, retrying', 'transient error, retrying']);
+    expect(world.run.warnings).toEqual(['transient error, retrying', 'transient error, retrying']);
   });
 
   test('every read before the steps hangs: they give up at their deadline, and the traffic moves within the budget', async () => {
     hangs('DescribeRulesCommand', 1000);
     hangs('GetParameterCommand', 1000);
     hangs('ListDeploymentsCommand', 1000);
-    const started = fake.now();
+    const started = world.fake.now();
     let movedAt = 0;
-    fake.before('ModifyRuleCommand', () => void (movedAt = fake.now()));
-    await performRollback(alarm, run.deps).catch(() => undefined);
+    world.fake.before('ModifyRuleCommand', () => void (movedAt = world.fake.now()));
+    await performRollback(alarm, world.run.deps).catch(() => undefined);
     expect(weights()).toEqual({ stable: 100, canary: 0 });
     expect(movedAt - started).toBeLessThanOrEqual(ROLLBACK_CALL_LIMITS.readsBeforeTrafficMs + 3 * ROLLBACK_CALL_LIMITS.requestTimeoutMs);
   });
 
   test('ModifyRule hanging every time: the traffic step gives up by its deadline, within the worst case the template test checks', async () => {
     hangs('ModifyRuleCommand', 1000);
-    const started = fake.now();
+    const started = world.fake.now();
     let trafficEnded = 0;
-    fake.before('CreateHostedConfigurationVersionCommand', () => void (trafficEnded = fake.now()));
-    await performRollback(alarm, run.deps).catch(() => undefined);
+    world.fake.before('CreateHostedConfigurationVersionCommand', () => void (trafficEnded = world.fake.now()));
+    await performRollback(alarm, world.run.deps).catch(() => undefined);
     expect(trafficEnded - started).toBeLessThanOrEqual(trafficStepWorstCaseMs());
-    expect(fake.calls.filter(([, c]) => c === 'ModifyRuleCommand').length).toBeGreaterThan(1);
+    expect(world.fake.calls.filter(([, c]) => c === 'ModifyRuleCommand').length).toBeGreaterThan(1);
   });
 });

@@ -192,3 +192,46 @@ export function functionDeps(fake: AwsState, seeded: SeededEnvironment): Functio
     },
   };
 }
+
+export interface FreshEnvironment {
+  readonly fake: AwsState;
+  readonly env: SeededEnvironment;
+  readonly run: FunctionRun;
+  /** The live weights of the environment's traffic rule. */
+  weights(): { stable: number; canary: number };
+}
+
+/**
+ * A new fake and a seeded environment (canary at 10 %) before each test of the calling file or
+ * describe block, with the function's dependencies on it. The SDK clients are stubbed once.
+ */
+export function freshEnvironmentEachTest(newState: () => AwsState): FreshEnvironment {
+  const stubs = newState().install();
+  let current: { fake: AwsState; env: SeededEnvironment; run: FunctionRun } | undefined;
+  beforeEach(() => {
+    for (const s of Object.values(stubs)) s.reset();
+    const fake = newState();
+    fake.install(stubs);
+    const env = seedEnvironment(fake, { canaryTraffic: 10 });
+    current = { fake, env, run: functionDeps(fake, env) };
+  });
+  const now = () => {
+    if (!current) throw new Error('freshEnvironmentEachTest: used outside a test');
+    return current;
+  };
+  return {
+    get fake() {
+      return now().fake;
+    },
+    get env() {
+      return now().env;
+    },
+    get run() {
+      return now().run;
+    },
+    weights: () => {
+      const { fake, env } = now();
+      return fake.weights(env.outputs.trafficRuleArn, env.outputs.stableTargetGroupArn, env.outputs.canaryTargetGroupArn);
+    },
+  };
+}
