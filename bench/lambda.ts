@@ -34,6 +34,7 @@ const FUNCTION_ENV: Record<string, string> = {
   [E.criticalTopicArn]: 'arn:aws:sns:eu-west-1:123456789012:t',
   [E.triggerAlarms]: 'x',
   [E.serviceStackName]: 'Staging-Service',
+  [E.monitorAlarmName]: 'mcp-rollout-staging-service-any-rollback-trigger-trigger',
   AWS_REGION: 'eu-west-1',
   // The SDK warns about Node.js 20 at import; Lambda runs the function on Node.js 24.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

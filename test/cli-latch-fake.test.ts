@@ -7,12 +7,13 @@
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { performRollback } from '../lambda/rollback/rollback';
-import { EXIT_CODES, Interrupted } from '../lib/cli/errors';
-import type { Toolkit, ToolkitDeployRequest } from '../lib/cli/context';
+import { EXIT_CODES } from '../lib/cli/errors';
+import type { Toolkit } from '../lib/cli/context';
 import { buildFlagDocument, DEFAULT_FLAG_VALUES, parseFlagDocument, rolledBackDocument, withValues } from '../lib/shared/feature-flags';
 import { AwsState, type ServiceTemplateModel, type StackTimings } from './fakes/aws-state';
+import { FakeAwsClock, FakeCdk } from './fakes/cli-on-fake';
 import { functionDeps, seedEnvironment, startFlagDeployment, type SeededEnvironment } from './fakes/environment';
-import { FakeClock, mocks, outputsFor, resetMocks, runCommand } from './helpers/cli';
+import { mocks, outputsFor, resetMocks, runCommand } from './helpers/cli';
 
 const MINUTE = 60_000;
 const ON = buildFlagDocument(DEFAULT_FLAG_VALUES);
@@ -22,31 +23,6 @@ const TRIGGER = 'mcp-rollout-production-canary-error-rate-trigger';
 let fake: AwsState;
 let env: SeededEnvironment;
 
-/** The CLI's clock, running on the fake's time: every wait lets AWS move on. */
-class FakeAwsClock extends FakeClock {
-  override now(): number {
-    return fake.now();
-  }
-  override async sleep(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) throw new Interrupted();
-    this.sleeps.push(ms);
-    fake.advance(ms);
-  }
-}
-
-/** `cdk deploy` of the Service stack: a stack update in the fake, waited for as the toolkit waits. */
-class FakeCdk implements Toolkit {
-  readonly requests: ToolkitDeployRequest[] = [];
-  async synth(): Promise<never> {
-    throw new Error('these tests deploy parameters only: nothing synthesizes');
-  }
-  async deploy(request: ToolkitDeployRequest): Promise<number> {
-    this.requests.push(request);
-    const status = fake.runStackUpdate(request.stackName, request.parameters);
-    return status === 'UPDATE_COMPLETE' ? 0 : 1;
-  }
-}
-
 function setup(canaryTraffic = 10, timings: Partial<StackTimings> = {}, model: Partial<ServiceTemplateModel> = {}): void {
   resetMocks();
   fake = new AwsState();
@@ -54,7 +30,7 @@ function setup(canaryTraffic = 10, timings: Partial<StackTimings> = {}, model: P
   env = seedEnvironment(fake, { canaryTraffic, timings, outputs: outputsFor('production'), model });
 }
 
-const cli = (argv: string[], toolkit: Toolkit = new FakeCdk()) => runCommand([...argv, '--environment', 'production'], { clock: new FakeAwsClock(), toolkit });
+const cli = (argv: string[], toolkit: Toolkit = new FakeCdk(() => fake)) => runCommand([...argv, '--environment', 'production'], { clock: new FakeAwsClock(() => fake), toolkit });
 const weights = () => fake.weights(env.outputs.trafficRuleArn, env.outputs.stableTargetGroupArn, env.outputs.canaryTargetGroupArn);
 const served = () => parseFlagDocument(fake.servedDocument(env.outputs.flagsEnvironmentId)!);
 const deployment = (n: number) => fake.deploymentsOf(env.outputs.flagsEnvironmentId).find((d) => d.number === n)!;

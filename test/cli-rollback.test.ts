@@ -206,6 +206,7 @@ describe('resume', () => {
       'Not confirmed: nothing changed. Resuming production would:',
       '1. update Production-Service with its deployed template and CanaryTraffic 10 -> 0 while the latch is set: CloudFormation records stable 100 / canary 0 and the rolled-back flag document (deployed immediately; it is already live)',
       '2. set /mcp-rollout/production/rollback-latch to "clear" (now set by mcp-rollout-production-canary-llm-success-rate-trigger at 2026-11-24T09:41:07.000Z: Threshold Crossed: 5 out of the last 5 datapoints were less than the threshold (85.0))',
+      '3. enable the actions of mcp-rollout-production-service-any-rollback-trigger-trigger again (the rollback disabled them so that AppConfig kept its flag deployment)',
       'Afterwards the canary gets 0 % and the rollback flags stay off until the next deploy, which restores the configured flag values with the gradual strategy.',
       'Run again with --confirm: npx mcp-rollout resume --environment production --confirm',
     ]);

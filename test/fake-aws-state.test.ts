@@ -11,6 +11,7 @@ import {
   StopDeploymentCommand,
 } from '@aws-sdk/client-appconfig';
 import { CloudFormationClient, DescribeStacksCommand, UpdateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, DescribeAlarmsCommand, DisableAlarmActionsCommand, EnableAlarmActionsCommand } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client, ModifyRuleCommand, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterHistoryCommand, ParameterAlreadyExists, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { buildFlagDocument, DEFAULT_FLAG_VALUES, serializeFlagDocument, withValues } from '../lib/shared/feature-flags';
@@ -25,6 +26,7 @@ const appconfig = new AppConfigClient({ region: 'eu-west-1' });
 const ssm = new SSMClient({ region: 'eu-west-1' });
 const elb = new ElasticLoadBalancingV2Client({ region: 'eu-west-1' });
 const cfn = new CloudFormationClient({ region: 'eu-west-1' });
+const cloudwatch = new CloudWatchClient({ region: 'eu-west-1' });
 
 beforeEach(() => {
   for (const s of Object.values(stubs)) s.reset();
@@ -94,14 +96,40 @@ describe('AppConfig', () => {
     await expect(appconfig.send(new StopDeploymentCommand({ ...ids(), DeploymentNumber: 3, AllowRevert: true }))).rejects.toThrow(/72 hours/);
   });
 
-  test('a monitor in ALARM rolls a gradual deployment back; an immediate one completes at once', async () => {
+  test('a monitor in ALARM rolls back a gradual deployment and an immediate one alike; with its actions disabled it rolls back neither', async () => {
     await start(newVersion(false));
     env.setTrigger(env.triggers[0]!, 'ALARM');
     fake.advance(1000);
     expect(await states()).toEqual(['2:ROLLED_BACK', '1:COMPLETE']);
+    // The monitoring page documents no exemption for a 0-minute, 0-bake deployment.
     await start(newVersion(false), env.outputs.flagsImmediateStrategyId);
     fake.advance(1000);
-    expect((await states())[0]).toBe('3:COMPLETE');
+    expect((await states())[0]).toBe('3:ROLLED_BACK');
+    // "A deployment doesn't automatically roll back if actions have been disabled in an associated CloudWatch alarm."
+    await cloudwatch.send(new DisableAlarmActionsCommand({ AlarmNames: [env.monitor] }));
+    await start(newVersion(false), env.outputs.flagsImmediateStrategyId);
+    fake.advance(1000);
+    expect((await states())[0]).toBe('4:COMPLETE');
+    await start(newVersion(true));
+    fake.advance(21 * MINUTE);
+    expect((await states())[0]).toBe('5:COMPLETE');
+    // Enabled again, the monitor rolls deployments back again.
+    await cloudwatch.send(new EnableAlarmActionsCommand({ AlarmNames: [env.monitor] }));
+    await start(newVersion(false), env.outputs.flagsImmediateStrategyId);
+    fake.advance(1000);
+    expect((await states())[0]).toBe('6:ROLLED_BACK');
+  });
+
+  test('INSUFFICIENT_DATA rolls back like ALARM; DescribeAlarms returns the composite monitor only when asked for composite alarms, with ActionsEnabled', async () => {
+    fake.setAlarm(env.monitor, 'INSUFFICIENT_DATA');
+    await start(newVersion(false), env.outputs.flagsImmediateStrategyId);
+    fake.advance(1000);
+    expect((await states())[0]).toBe('2:ROLLED_BACK');
+    await cloudwatch.send(new DisableAlarmActionsCommand({ AlarmNames: [env.monitor] }));
+    const metricOnly = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [env.monitor] }));
+    expect([metricOnly.MetricAlarms, metricOnly.CompositeAlarms]).toEqual([[], []]);
+    const both = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [env.monitor], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
+    expect(both.CompositeAlarms).toEqual([{ AlarmName: env.monitor, StateValue: 'INSUFFICIENT_DATA', StateReason: '', ActionsEnabled: false }]);
   });
 
   test('ListDeployments lists newest first, ten at a time with a NextToken', async () => {

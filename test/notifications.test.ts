@@ -1,4 +1,4 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { synthesize } from './helpers/app';
 import { testConfig } from './helpers/config';
 import { logicalIdOf } from './helpers/template';
@@ -99,7 +99,10 @@ describe('who may publish to the topics', () => {
   });
   // EventBridge topic policy statements cannot carry a Condition block
   // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions).
-  const eventBridge = (topic: Json) => ({ Sid: expect.any(String), Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: topic });
+  // Declared once, by NotificationTopics, for every rule that publishes to the info topic: the
+  // Service stack's and the Rollout stack's, which targets the topic by ARN and so can add nothing
+  // to its policy (issue 11 review).
+  const eventBridge = (topic: Json) => ({ Sid: 'AllowEventBridgeRules', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: topic });
 
   function statementsOf(template: Template, topic: Json): Json[] {
     const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as { Properties: { Topics: Json[]; PolicyDocument: { Statement: Json[] } } }[];
@@ -114,6 +117,16 @@ describe('who may publish to the topics', () => {
 
   test('the info topic: TLS only, CloudWatch alarms of this environment, and EventBridge (the info and flag deployment rules)', () => {
     expect(statementsOf(production, ref('info'))).toEqual([sslOnly(ref('info')), cloudWatch(ref('info'), 'production'), eventBridge(ref('info'))]);
+  });
+
+  test('the statement is the one home of that permission: no rule adds its own, and the Rollout stack adds none', () => {
+    const all = statementsOf(production, ref('info')).filter((st) => JSON.stringify(st.Principal).includes('events.amazonaws.com'));
+    expect(all).toEqual([eventBridge(ref('info'))]);
+    const rolloutTemplate = Template.fromStack(synthesized.rollout.stages.production.rolloutStack);
+    expect(rolloutTemplate.findResources('AWS::SNS::TopicPolicy')).toEqual({});
+    // ...yet its rules publish to the info topic, by ARN.
+    const rules = Object.values(rolloutTemplate.findResources('AWS::Events::Rule')) as Json[];
+    expect(JSON.stringify(rules)).toContain(':mcp-rollout-production-info');
   });
 
   test("staging's topics let only staging's alarms publish", () => {

@@ -3,6 +3,8 @@
  * deployment per environment, StopDeployment's AllowRevert rule, what a stopped deployment returns
  * to, the rule's weights, the latch's versions. Races and concurrent runs: rollback-races.test.ts.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { InternalServerException } from '@aws-sdk/client-appconfig';
 import { performRollback, RollbackFailed } from '../lambda/rollback/rollback';
 import { readConfig } from '../lambda/rollback/config';
@@ -161,7 +163,7 @@ describe('a flag deployment in progress (issue 11 items 3 and 4)', () => {
       deployment: 3,
     });
     expect(result.steps[1]!.detail).toBe(
-      `hosted version 3 with hierarchical_tools_enabled, enumdescriptions_validation off, from version 1 (the last completed deployment, #1), deployment 3 (immediate); stopped deployment #2 first (${state} -> ROLLED_BACK${allowRevert ? ', AllowRevert' : ''})`,
+      `hosted version 3 with hierarchical_tools_enabled, enumdescriptions_validation off, from version 1 (the last completed deployment, #1), deployment 3 (immediate); stopped deployment #2 first (${state} -> ROLLED_BACK${allowRevert ? ', AllowRevert' : ''}); actions of mcp-rollout-production-service-any-rollback-trigger-trigger disabled first, so AppConfig does not roll it back while a trigger fires`,
     );
   });
 
@@ -254,9 +256,14 @@ describe('failures', () => {
   });
 
   test('AppConfig failing after traffic moved: the weights stay on stable, the latch is set, the failure is thrown', async () => {
-    fake.before('CreateHostedConfigurationVersionCommand', () => {
-      throw new InternalServerException({ message: 'internal error', $metadata: {} });
-    });
+    // A server fault is retried (retry.ts); this one outlasts every attempt.
+    fake.before(
+      'CreateHostedConfigurationVersionCommand',
+      () => {
+        throw new InternalServerException({ message: 'internal error', $metadata: { httpStatusCode: 500 } });
+      },
+      false,
+    );
     const error = (await performRollback(alarmRequest, run.deps).catch((e: unknown) => e)) as RollbackFailed;
     expect(error.message).toMatch(/^rollback of production incomplete: flags: InternalServerException: internal error; verify: read back: weights stable 100 \/ canary 0, latch set, flag deployment 1 COMPLETE has a rollback flag on$/);
     expect(error.result.steps.map((s) => [s.step, s.status])).toEqual([
@@ -267,6 +274,7 @@ describe('failures', () => {
       ['report', 'done'],
     ]);
     expect(commands().filter((c) => c === 'ModifyRule')).toHaveLength(1);
+    expect(commands().filter((c) => c === 'CreateHostedConfigurationVersion')).toHaveLength(5);
     expect(commands()).not.toContain('StartDeployment');
     expect(weights()).toEqual({ stable: 100, canary: 0 });
   });
@@ -369,7 +377,7 @@ describe('accepted inputs', () => {
     },
   );
 
-  test.each(['On Deployment Complete', 'On Deployment Rollback'])('the AppConfig extension event "%s" of this environment: an enforce request', (detailType) => {
+  test.each(['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'])('the AppConfig extension event "%s" of this environment: an enforce request', (detailType) => {
     expect(parseRollbackEvent(appConfigEvent(detailType), accept)).toEqual({
       kind: 'enforce',
       name: 'flag deployment #7',
@@ -389,7 +397,6 @@ describe('refused inputs change nothing', () => {
   test.each([
     ['an OK transition', alarmAction(TRIGGER, 'OK', 'ALARM'), `alarm "${TRIGGER}" moved to OK, not ALARM: nothing to do`],
     ['INSUFFICIENT_DATA', alarmAction(TRIGGER, 'INSUFFICIENT_DATA'), `alarm "${TRIGGER}" moved to INSUFFICIENT_DATA, not ALARM: nothing to do`],
-    ['ALARM to ALARM', alarmAction(TRIGGER, 'ALARM', 'ALARM'), `alarm "${TRIGGER}" was already in ALARM: not a new transition`],
     ['an unknown alarm', alarmAction('someone-elses-alarm', 'ALARM'), `alarm "someone-elses-alarm" is not a rollback trigger of this environment (known: ${TRIGGER})`],
     ['bad JSON in SNS', { Records: [{ EventSource: 'aws:sns', Sns: { Message: '{not json' } }] }, 'Records[0].Sns.Message is not JSON: {not json'],
     ['two SNS records', { Records: [{}, {}] }, 'SNS event must hold exactly one record, got 2'],
@@ -447,6 +454,17 @@ describe('the handler', () => {
       throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
     });
     await expect(handler({ action: 'rollback', reason: 'bad canary', requestedBy: 'alice' })).rejects.toThrow(/^rollback of production incomplete: traffic: AccessDenied: denied/);
+  });
+
+  test('docs/RUNBOOK.md says what `aws lambda invoke` shows then: the thrown error is the errorType and errorMessage of the result file', async () => {
+    fake.before('ModifyRuleCommand', () => {
+      throw Object.assign(new Error('denied'), { name: 'AccessDenied' });
+    });
+    const error = (await handler({ action: 'rollback', reason: 'bad canary', requestedBy: 'alice' }).catch((e: unknown) => e)) as Error;
+    const runbook = readFileSync(path.join(__dirname, '..', 'docs', 'RUNBOOK.md'), 'utf8');
+    expect(runbook).toContain('"FunctionError": "Unhandled"');
+    expect(runbook).toContain(`{"errorType": "${error.name}", "errorMessage": "${error.message.slice(0, 'rollback of production incomplete: '.length)}`);
+    expect(runbook).not.toMatch(/"outcome": "failed"/);
   });
 });
 

@@ -100,6 +100,7 @@ describe('a stack update in flight when the rollback runs (issue 11 item 5)', ()
     expect(fake.ruleWrites.slice(writesBefore).map((w) => `${w.by} ${w.weights.join('/')}`)).toEqual(['cloudformation 50/50', 'api 100/0']);
     // ...and the alarm stays in ALARM, so it would never invoke the function again. The stack's own events do.
     expect(results.map((r) => `${r.trigger?.reason}: ${r.outcome}`)).toEqual([
+      'flag deployment #2 On Deployment Start: in_sync',
       'flag deployment #2 On Deployment Complete: in_sync',
       'Production-Service UPDATE_COMPLETE_CLEANUP_IN_PROGRESS: drift_corrected',
       'Production-Service UPDATE_COMPLETE: in_sync',
@@ -117,7 +118,8 @@ describe('a stack update in flight when the rollback runs (issue 11 item 5)', ()
     const op = fake.beginStackUpdate(env.stack.name, { CanaryTraffic: '50' });
     expect((await live(() => op.finished)).map((r) => r.outcome)).toEqual(['not_latched', 'not_latched']);
     await rollback(alarm);
-    expect((await live(() => true)).map((r) => r.outcome)).toEqual(['in_sync']);
+    // The start and the completion of its own immediate flag deployment.
+    expect((await live(() => true)).map((r) => r.outcome)).toEqual(['in_sync', 'in_sync']);
     expect(weights()).toEqual({ stable: 100, canary: 0 });
     expect(drifts()).toEqual([]);
   });
@@ -130,7 +132,7 @@ describe('a stack update in flight when the rollback runs (issue 11 item 5)', ()
     expect(env.stack.status).toBe('UPDATE_COMPLETE');
     expect(weights()).toEqual({ stable: 100, canary: 0 });
     expect(served()).toEqual(OFF);
-    expect(results.map((r) => r.outcome)).toEqual(['in_sync', 'in_sync', 'in_sync']);
+    expect(results.map((r) => r.outcome)).toEqual(['in_sync', 'in_sync', 'in_sync', 'in_sync']);
     expect(drifts()).toEqual([]);
   });
 
@@ -176,11 +178,12 @@ describe('a stack update in flight when the rollback runs (issue 11 item 5)', ()
 describe('a flag deployment that ends while rolled back (issue 11 item 5)', () => {
   beforeEach(() => setup(10));
 
-  test('a deployment turning a rollback flag on completes while latched: its completion event drives the flags back off and pages', async () => {
+  test('a deployment turning a rollback flag on completes while latched (its start event was lost: delivery is best effort): its completion event drives the flags back off and pages', async () => {
     await rollback(manual);
     await live(() => true);
     // Started by hand in the console, gradually; no alarm fires, so AppConfig lets it complete.
     const d = startFlagDeployment(fake, env, ON, 'gradual', 'console');
+    cursor = fake.awsEvents.length;
     const on = Number(d.version);
     let servedAtCompletion: unknown;
     fake.before('ListDeploymentsCommand', () => {
@@ -188,7 +191,11 @@ describe('a flag deployment that ends while rolled back (issue 11 item 5)', () =
     });
     const results = await live(() => d.state === 'COMPLETE');
     expect(servedAtCompletion).toEqual(ON);
-    expect(results.map((r) => `${r.trigger?.name}: ${r.outcome}`)).toEqual(['flag deployment #3: drift_corrected', 'flag deployment #4: in_sync']);
+    expect(results.map((r) => `${r.trigger?.reason}: ${r.outcome}`)).toEqual([
+      'flag deployment #3 On Deployment Complete: drift_corrected',
+      'flag deployment #4 On Deployment Start: in_sync',
+      'flag deployment #4 On Deployment Complete: in_sync',
+    ]);
     expect(results[0]!.flags).toEqual({ sourceDeployment: 3, sourceVersion: String(on), version: String(on + 1), deployment: 4 });
     expect(served()).toEqual(OFF);
     expect(drifts()).toHaveLength(1);
@@ -198,7 +205,7 @@ describe('a flag deployment that ends while rolled back (issue 11 item 5)', () =
   test('while no rollback is in force, the enforce path changes nothing', async () => {
     startFlagDeployment(fake, env, OFF, 'immediate');
     const calls = fake.calls.length;
-    expect((await live(() => true)).map((r) => r.outcome)).toEqual(['not_latched']);
+    expect((await live(() => true)).map((r) => r.outcome)).toEqual(['not_latched', 'not_latched']);
     expect(fake.calls.slice(calls).map(([, c]) => c)).not.toContain('ModifyRuleCommand');
     expect(fake.published).toEqual([]);
   });
@@ -222,6 +229,55 @@ describe('a flag deployment that ends while rolled back (issue 11 item 5)', () =
     );
     expect(fake.published.at(-1)?.subject).toBe('[mcp-rollout production] drift from the rollback NOT corrected');
     expect(fake.deploymentsOf(env.outputs.flagsEnvironmentId)).toHaveLength(6);
+  });
+});
+
+describe('a flag deployment that starts while rolled back (issue 11 review, item 6)', () => {
+  beforeEach(() => setup(10));
+  const hosts = () => fake.deploymentsOf(env.outputs.flagsEnvironmentId);
+
+  test('turning a rollback flag on, from the console: its "On Deployment Start" makes the function stop it within seconds, not 20 minutes later', async () => {
+    await rollback(manual);
+    await live(() => true);
+    const d = startFlagDeployment(fake, env, ON, 'gradual', 'console');
+    const results = await live(() => d.state !== 'DEPLOYING');
+    expect(d.state).toBe('ROLLED_BACK');
+    expect(fake.now() - d.startedAt).toBeLessThanOrEqual(2000);
+    expect(d.percentage).toBeLessThanOrEqual(env.config.flags.gradual.growthFactorPercent);
+    expect(results.map((r) => `${r.trigger?.reason}: ${r.outcome}`)).toEqual([
+      `flag deployment #${d.number} On Deployment Start: drift_corrected`,
+      `flag deployment #${d.number} On Deployment Rollback: in_sync`,
+    ]);
+    expect(results[0]!.flags?.stopped).toEqual({ number: d.number, stateBefore: 'DEPLOYING', stateAfter: 'ROLLED_BACK', allowRevert: false });
+    expect(served()).toEqual(OFF);
+    expect(drifts()).toHaveLength(1);
+    expect(drifts()[0]!.message).toContain(`flag deployment #${d.number} On Deployment Start changed live state`);
+  });
+
+  test("the function's own immediate deployment and CloudFormation's latched one: their start events change nothing (no loop)", async () => {
+    env.setTrigger(TRIGGER, 'ALARM');
+    await rollback(alarm);
+    const own = await live(() => true);
+    expect(own.map((r) => r.outcome)).toEqual(['in_sync', 'in_sync']);
+    const byFunction = () => hosts().filter((d) => d.description?.startsWith('rollback:')).length;
+    expect(byFunction()).toBe(1);
+    // A deploy while latched: CloudFormation deploys the latched document with the immediate strategy.
+    const op = fake.beginStackUpdate(env.stack.name, { CanaryTraffic: '50', CanaryImageTag: 'v1.6.0' });
+    const results = await live(() => op.finished);
+    expect(results.map((r) => r.trigger?.reason).filter((r) => /On Deployment Start/.test(r ?? ''))).toHaveLength(1);
+    expect(byFunction()).toBe(1);
+    expect(results.every((r) => r.outcome === 'in_sync')).toBe(true);
+    expect(fake.calls.map(([, c]) => c)).not.toContain('StopDeploymentCommand');
+    expect(drifts()).toEqual([]);
+  });
+
+  test('a gradual change that keeps the rollback flags off is left to run while rolled back', async () => {
+    await rollback(manual);
+    await live(() => true);
+    const d = startFlagDeployment(fake, env, { ...OFF, values: { ...OFF.values, auto_correction_enabled: { enabled: false } } }, 'gradual', 'flags set');
+    const results = await live(() => d.state === 'COMPLETE');
+    expect(results.map((r) => r.outcome)).toEqual(['in_sync', 'in_sync']);
+    expect(fake.calls.map(([, c]) => c)).not.toContain('StopDeploymentCommand');
   });
 });
 

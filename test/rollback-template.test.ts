@@ -8,11 +8,11 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { synthesize } from './helpers/app';
 import { alarmsByName } from './helpers/alarms';
 import { testConfig } from './helpers/config';
-import { evaluate, logicalIdOf, resourceOf } from './helpers/template';
+import { dependsOn, evaluate, logicalIdOf, resourceOf } from './helpers/template';
 import { serviceTemplateOutcome } from './fakes/aws-state';
 import { STACK_STATUSES_TO_ENFORCE } from '../lib/shared/aws-events';
 import { buildFlagDocument, serializeFlagDocument } from '../lib/shared/feature-flags';
-import { LATCH_CLEAR, TIME_TO_SAFE } from '../lib/shared/rollback-contract';
+import { LATCH_CLEAR, ROLLBACK_CALL_LIMITS, TIME_TO_SAFE, trafficStepWorstCaseMs } from '../lib/shared/rollback-contract';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
 
@@ -173,6 +173,7 @@ describe('the rollback function', () => {
       LATCH_PARAMETER: '/mcp-rollout/production/rollback-latch',
       CRITICAL_TOPIC_ARN: { Ref: logicalIdOf(stack.notifications.topics.critical) },
       SERVICE_STACK_NAME: 'Production-Service',
+      MONITOR_ALARM_NAME: 'mcp-rollout-production-service-any-rollback-trigger-trigger',
     });
     expect((env.TRIGGER_ALARM_NAMES as string).split(',').sort()).toEqual(triggerNames.sort());
   });
@@ -223,7 +224,23 @@ describe('the rollback function', () => {
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] },
       },
       { Effect: 'Allow', Action: 'elasticloadbalancing:DescribeRules', Resource: '*' },
+      {
+        // Before its flag deployment, on the monitor only; it never enables them (resume does, as the operator).
+        Effect: 'Allow',
+        Action: 'cloudwatch:DisableAlarmActions',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:mcp-rollout-production-service-any-rollback-trigger-trigger']],
+        },
+      },
     ]));
+  });
+
+  test("the monitor's ARN in the function's policy is the composite alarm AppConfig monitors", () => {
+    const monitors = (resourceOf(production, stack.flags.environment) as Json).Properties.Monitors as Json[];
+    const roleId = logicalIdOf(stack.rollback.function.role!);
+    const policies = Object.values(production.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })) as Json[];
+    const disable = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Json[]).find((st) => st.Action === 'cloudwatch:DisableAlarmActions')!;
+    expect(monitors.map((m) => m.AlarmArn)).toEqual([disable.Resource]);
   });
 });
 
@@ -248,11 +265,11 @@ describe('the enforce path: stack operations and flag deployments that end invok
     production.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunction', FunctionName: fnArn, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [id, 'Arn'] } });
   });
 
-  test("this AppConfig environment's flag deployments that complete or roll back (the EventBridge extension's events)", () => {
+  test("this AppConfig environment's flag deployments that start, complete or roll back (the EventBridge extension's events)", () => {
     const [id, rule] = ruleFor('aws.appconfig');
     expect(rule.Properties.EventPattern).toEqual({
       source: ['aws.appconfig'],
-      'detail-type': ['On Deployment Complete', 'On Deployment Rollback'],
+      'detail-type': ['On Deployment Start', 'On Deployment Complete', 'On Deployment Rollback'],
       detail: { Environment: { Id: [{ Ref: logicalIdOf(stack.flags.environment) }] } },
     });
     expect(rule.Properties.Targets).toEqual([
@@ -264,6 +281,20 @@ describe('the enforce path: stack operations and flag deployments that end invok
 
 describe('the flag deployment CloudFormation makes (issue 11 item 8)', () => {
   const deployment = Object.values(production.findResources('AWS::AppConfig::Deployment'))[0] as Json;
+
+  test('starts only once its monitor and the EventBridge extension association exist, with no dependency cycle (issue 11 review, item 5)', () => {
+    // Without them CloudFormation may start the first deployment first: unwatched, and unannounced
+    // (no event reaches the info topic or the enforce path) (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-dependson.html).
+    const resources = production.toJSON().Resources as Record<string, Json>;
+    const [deploymentId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::AppConfig::Deployment')!;
+    const [associationId] = Object.entries(resources).find(([, r]) => r.Type === 'AWS::AppConfig::ExtensionAssociation')!;
+    const monitorId = logicalIdOf(stack.rollback.anyTrigger);
+    expect(deployment.DependsOn).toEqual(expect.arrayContaining([monitorId, associationId]));
+    expect(dependsOn(production, monitorId, deploymentId)).toBe(false);
+    expect(dependsOn(production, associationId, deploymentId)).toBe(false);
+    // No cycle anywhere: Template refuses an undeployable template, as this negative control shows.
+    expect(() => Template.fromJSON({ Resources: { ...resources, [monitorId]: { ...resources[monitorId], DependsOn: [deploymentId] } } })).toThrow(/dependency cycle/);
+  });
   const version = Object.values(production.findResources('AWS::AppConfig::HostedConfigurationVersion'))[0] as Json;
   const gradual = logicalIdOf(stack.flags.gradualStrategy);
   const immediate = logicalIdOf(stack.flags.immediateStrategy);
@@ -319,7 +350,9 @@ describe('trigger alarms', () => {
     expect(composite.Properties.AlarmName).toBe('mcp-rollout-production-service-any-rollback-trigger-trigger');
     const rule = JSON.stringify(composite.Properties.AlarmRule);
     expect(rule.match(/ALARM\(/g)).toHaveLength(8);
-    expect(composite.Properties.AlarmActions).toBeUndefined();
+    // No actions of its own: disabling them (the rollback does, so AppConfig keeps its flag
+    // deployment) silences nothing else; only AppConfig reads it. ActionsEnabled is left to its default (true).
+    for (const key of ['AlarmActions', 'OKActions', 'InsufficientDataActions', 'ActionsEnabled']) expect([key, composite.Properties[key]]).toEqual([key, undefined]);
   });
 
   test('the function failing pages the critical topic', () => {
@@ -363,6 +396,15 @@ describe('time to safe, computed from the template', () => {
     expect(toStable).toBeLessThanOrEqual(TIME_TO_SAFE.trafficOnStableSeconds);
     expect(flagsOff).toBeLessThanOrEqual(TIME_TO_SAFE.flagsOffEverywhereSeconds);
     expect(Math.max(toStable, flagsOff)).toBeLessThan(TIME_TO_SAFE.rollbackSeconds);
+  });
+
+  test("the function's own call limits end the traffic step within its timeout, whatever AWS answers (issue 11 review, item 4)", () => {
+    // The reads before the step give up at their deadline; no ModifyRule attempt starts after the
+    // step's deadline, and an attempt lasts at most the request timeout (lambda/rollback/clients.ts).
+    expect(ROLLBACK_CALL_LIMITS.readsBeforeTrafficMs + ROLLBACK_CALL_LIMITS.requestTimeoutMs).toBeLessThan(ROLLBACK_CALL_LIMITS.trafficStepMs);
+    expect(trafficStepWorstCaseMs()).toBeLessThan(fn.Timeout * 1000);
+    expect(TIME_TO_SAFE.alarmActionDispatchSeconds * 1000 + trafficStepWorstCaseMs()).toBeLessThanOrEqual(TIME_TO_SAFE.trafficOnStableSeconds * 1000);
+    expect(trafficStepWorstCaseMs()).toBe(24_000);
   });
 
   test('the figures: 40 s to stable, 55 s to flags off', () => {

@@ -21,6 +21,8 @@ export interface RollbackConfig {
   readonly triggerAlarms: ReadonlySet<string>;
   /** The Service stack whose operations the enforce path answers. */
   readonly serviceStackName: string;
+  /** The AppConfig environment's monitor, whose actions are disabled before a flag deployment. */
+  readonly monitorAlarmName: string;
 }
 
 export class ConfigurationError extends Error {
@@ -67,6 +69,7 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): R
         .filter((a) => a !== ''),
     ),
     serviceStackName: read(E.serviceStackName),
+    monitorAlarmName: read(E.monitorAlarmName),
   };
   for (const flag of config.rollbackFlags) {
     const problem = flagNameProblem(flag);

@@ -6,13 +6,13 @@
  * - the same alarm delivered through SNS (the alarm's JSON in `Records[0].Sns.Message`);
  * - the EventBridge "CloudWatch Alarm State Change" event;
  * - a manual request `{ action: "rollback", reason, requestedBy, dryRun }`;
- * - the enforce events (lib/shared/aws-events.ts): a Service stack operation or a flag deployment
- *   that ended. They never start a rollback; while one is in force they drive the environment back
- *   to the latched state.
+ * - the enforce events (lib/shared/aws-events.ts): a Service stack operation that ended, a flag
+ *   deployment that started or ended. They never start a rollback; while one is in force they drive
+ *   the environment back to the latched state.
  */
 import {
   APPCONFIG_DEPLOYMENT_EVENTS,
-  FLAG_DEPLOYMENT_ENDED_EVENTS,
+  FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE,
   STACK_STATUSES_TO_ENFORCE,
   STACK_STATUS_EVENT,
   stackNameOfId,
@@ -33,7 +33,7 @@ export interface ManualRequest {
   readonly dryRun: boolean;
 }
 
-/** Something ended that may have written live state: re-assert the latched state if a rollback is in force. */
+/** Something started or ended that may write live state: re-assert the latched state if a rollback is in force. */
 export interface EnforceRequest {
   readonly kind: 'enforce';
   /** The stack, or `flag deployment #N`. */
@@ -72,35 +72,25 @@ function text(record: Json, field: string, where: string): string {
   return value;
 }
 
-/** Only a transition into ALARM acts; OK, INSUFFICIENT_DATA and ALARM -> ALARM repeats do not. */
-function alarmTransition(
-  name: string,
-  state: string,
-  previous: string | undefined,
-  reason: string,
-  via: AlarmRequest['via'],
-  triggerAlarms: ReadonlySet<string>,
-): AlarmRequest {
+/**
+ * A trigger in ALARM acts, whatever its previous state; OK and INSUFFICIENT_DATA do not. An
+ * invocation with the previous state ALARM is a real action too: AWS's composite-alarm sample
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-actions-Lambda)
+ * is ALARM -> ALARM with `actionsSuppressedBy: "WaitPeriod"`, the actions a suppressor held back.
+ * Acting again is safe: the rollback changes only what is not rolled back yet.
+ */
+function alarmTransition(name: string, state: string, reason: string, via: AlarmRequest['via'], triggerAlarms: ReadonlySet<string>): AlarmRequest {
   if (!triggerAlarms.has(name)) {
     throw new RejectedInput(`alarm "${name}" is not a rollback trigger of this environment (known: ${[...triggerAlarms].join(', ')})`);
   }
   if (state !== 'ALARM') throw new RejectedInput(`alarm "${name}" moved to ${state}, not ALARM: nothing to do`);
-  if (previous === 'ALARM') throw new RejectedInput(`alarm "${name}" was already in ALARM: not a new transition`);
   return { kind: 'alarm', alarmName: name, reason, via, dryRun: false };
 }
 
 /** `{ alarmName, state: { value, reason }, previousState: { value } }`, as both alarm events carry it. */
 function stateChange(data: Json, where: string, via: AlarmRequest['via'], triggerAlarms: ReadonlySet<string>): AlarmRequest {
   const state = isRecord(data.state) ? data.state : {};
-  const previous = isRecord(data.previousState) ? data.previousState : {};
-  return alarmTransition(
-    text(data, 'alarmName', where),
-    text(state, 'value', `${where}.state`),
-    typeof previous.value === 'string' ? previous.value : undefined,
-    typeof state.reason === 'string' ? state.reason : '',
-    via,
-    triggerAlarms,
-  );
+  return alarmTransition(text(data, 'alarmName', where), text(state, 'value', `${where}.state`), typeof state.reason === 'string' ? state.reason : '', via, triggerAlarms);
 }
 
 function stackOperation(event: Json, accept: Acceptance): EnforceRequest {
@@ -130,9 +120,9 @@ export function parseRollbackEvent(event: unknown, accept: Acceptance): Rollback
   const { triggerAlarms } = accept;
   if (!isRecord(event)) throw new RejectedInput(`event must be a JSON object, got ${JSON.stringify(event) ?? 'nothing'}`);
 
-  // A Service stack operation or a flag deployment that ended (the enforce path).
+  // A Service stack operation that ended, a flag deployment that started or ended (the enforce path).
   if (event.source === STACK_STATUS_EVENT.source && event['detail-type'] === STACK_STATUS_EVENT.detailType) return stackOperation(event, accept);
-  if (event.source === APPCONFIG_DEPLOYMENT_EVENTS.source && (FLAG_DEPLOYMENT_ENDED_EVENTS as readonly unknown[]).includes(event['detail-type'])) {
+  if (event.source === APPCONFIG_DEPLOYMENT_EVENTS.source && (FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE as readonly unknown[]).includes(event['detail-type'])) {
     return flagDeployment(event, accept);
   }
 
@@ -179,7 +169,6 @@ export function parseRollbackEvent(event: unknown, accept: Acceptance): Rollback
     return alarmTransition(
       text(message, 'AlarmName', 'Sns.Message'),
       text(message, 'NewStateValue', 'Sns.Message'),
-      typeof message.OldStateValue === 'string' ? message.OldStateValue : undefined,
       typeof message.NewStateReason === 'string' ? message.NewStateReason : '',
       'sns',
       triggerAlarms,

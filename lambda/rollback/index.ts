@@ -1,12 +1,8 @@
-import { AppConfigClient } from '@aws-sdk/client-appconfig';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { RollbackResult } from '../../lib/shared/rollback-contract';
+import { rollbackClients } from './clients';
 import { readConfig } from './config';
 import { parseRollbackEvent, RejectedInput } from './events';
 import { performRollback, type Dependencies } from './rollback';
@@ -19,16 +15,9 @@ metrics.addDimension('Environment', config.environment);
 const acceptance = { triggerAlarms: config.triggerAlarms, serviceStackName: config.serviceStackName, flagEnvironmentId: config.appConfig.environmentId };
 logger.appendKeys({ environment: config.environment });
 
-// The SDK's own retries are off: withThrottlingRetry is the one retry policy (see retry.ts).
-const clientConfig = { maxAttempts: 1 };
+// Timeouts on every call, the SDK's own retries off: retry.ts is the one retry policy (clients.ts).
 const deps: Dependencies = {
-  clients: {
-    elb: new ElasticLoadBalancingV2Client(clientConfig),
-    appconfig: new AppConfigClient(clientConfig),
-    ssm: new SSMClient(clientConfig),
-    sns: new SNSClient(clientConfig),
-    events: new EventBridgeClient(clientConfig),
-  },
+  clients: rollbackClients(),
   config,
   log: {
     info: (message, extra) => logger.info(message, { ...extra }),

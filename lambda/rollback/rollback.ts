@@ -6,12 +6,14 @@ import {
   type DeploymentSummary,
 } from '@aws-sdk/client-appconfig';
 import { ModifyRuleCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParameterHistoryCommand, ParameterAlreadyExists, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { flagValuesOf, rolledBackDocument, serializeFlagDocument, type FlagDocument, type FlagName } from '../../lib/shared/feature-flags';
 import { ROLLOUT_EVENT_SOURCE } from '../../lib/shared/metrics-contract';
 import {
+  ROLLBACK_CALL_LIMITS,
   ROLLBACK_EVENT_TYPES,
   parseLatch,
   serializeLatch,
@@ -23,11 +25,12 @@ import {
 } from '../../lib/shared/rollback-contract';
 import type { RollbackConfig } from './config';
 import type { RollbackRequest } from './events';
-import { withThrottlingRetry } from './retry';
+import { retryReason, withRetry } from './retry';
 import { describeError } from '../../lib/shared/aws-errors';
 import { appendReleaseRecord } from '../../lib/shared/release-history';
 import { isImmediate, readFlagDeployments, stopFlagDeployment, type FlagDeployments, type StoppedDeployment } from '../../lib/shared/flag-deployments';
 import { readLiveWeights } from '../../lib/shared/live-weights';
+import { setMonitorActions } from '../../lib/shared/rollback-monitor';
 import { trafficWeights } from '../../lib/shared/traffic-weights';
 
 export interface Clients {
@@ -36,6 +39,7 @@ export interface Clients {
   readonly ssm: SSMClient;
   readonly sns: SNSClient;
   readonly events: EventBridgeClient;
+  readonly cloudwatch: CloudWatchClient;
 }
 
 export interface Recorder {
@@ -94,13 +98,21 @@ type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
 export async function performRollback(request: RollbackRequest, deps: Dependencies): Promise<RollbackResult> {
   const started = deps.now();
   const { config, log } = deps;
-  const call: Call = (what, fn) =>
-    withThrottlingRetry(fn, {
-      attempts: 5,
-      baseDelayMs: 200,
-      sleep: deps.sleep,
-      onRetry: (error, attempt, delayMs) => log.warn('throttled, retrying', { call: what, attempt, delayMs, error: String(error) }),
-    });
+  const L = ROLLBACK_CALL_LIMITS;
+  /** Every AWS call goes through the one retry policy; `deadline` is the phase's time budget. */
+  const callUntil =
+    (deadline?: number): Call =>
+    (what, fn) =>
+      withRetry(fn, {
+        attempts: L.attempts,
+        baseDelayMs: L.baseDelayMs,
+        maxDelayMs: L.maxDelayMs,
+        sleep: deps.sleep,
+        now: deps.now,
+        ...(deadline !== undefined ? { deadline } : {}),
+        onRetry: (error, attempt, delayMs) => log.warn(retryReason(error), { call: what, attempt, delayMs, error: describeError(error) }),
+      });
+  const call = callUntil();
   const trigger =
     request.kind === 'alarm'
       ? { kind: 'alarm' as const, name: request.alarmName, reason: request.reason }
@@ -109,19 +121,27 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
         : { kind: 'event' as const, name: request.name, reason: request.reason };
   const enforcing = request.kind === 'enforce';
 
-  const before = await readState(deps, call);
-  if (enforcing && !before.state.latch.latched) {
-    log.info('no rollback in force: nothing to enforce', { trigger });
-    return { outcome: 'not_latched', environment: config.environment, trigger, before: before.state, steps: [], durationMs: deps.now() - started };
+  // The reads before the steps have a time budget of their own, and a read that fails only leaves
+  // its step to read again: a rollback must move traffic even when AppConfig is down, a document
+  // cannot be parsed or the latch parameter is missing.
+  const before = await readState(deps, callUntil(started + L.readsBeforeTrafficMs));
+  if (enforcing) {
+    // The enforce path acts only while a rollback is in force: without the latch it cannot tell.
+    const unreadLatch = before.failures.find((f) => f.what === 'the latch');
+    if (unreadLatch) throw unreadLatch.error instanceof ParameterNotFound ? missingLatchError(config) : unreadLatch.error;
+    if (!before.state.latch?.latched) {
+      log.info('no rollback in force: nothing to enforce', { trigger });
+      return { outcome: 'not_latched', environment: config.environment, trigger, before: before.state, steps: [], durationMs: deps.now() - started };
+    }
   }
-  const flagPlan = planFlags(before.flags, config.rollbackFlags);
+  const flagPlan = before.flags ? planFlags(before.flags, config.rollbackFlags) : undefined;
   const needs = {
-    traffic: !sameWeights(before.state.weights, LATCHED_WEIGHTS),
-    flags: flagPlan.needed,
-    latch: !enforcing && !before.state.latch.latched,
+    traffic: !before.state.weights || !sameWeights(before.state.weights, LATCHED_WEIGHTS),
+    flags: flagPlan?.needed ?? true,
+    latch: !enforcing && before.state.latch?.latched !== true,
   };
-  log.info(enforcing ? 'state while rolled back' : 'state before rollback', { trigger, before: before.state, needs, flagPlan: flagPlan.summary });
-  const flagsAlready = flagPlan.concurrent
+  log.info(enforcing ? 'state while rolled back' : 'state before rollback', { trigger, before: before.state, needs, flagPlan: flagPlan?.summary ?? 'flag deployments unread' });
+  const flagsAlready = flagPlan?.concurrent
     ? `deployment #${flagPlan.concurrent.DeploymentNumber} (immediate) is already turning ${config.rollbackFlags.join(', ')} off`
     : `${config.rollbackFlags.join(', ')} already off`;
 
@@ -131,14 +151,26 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
       status: 'skipped',
       detail: needed ? `would ${would}` : `nothing to do: ${already}`,
     });
+    const unreadError = (what: string) => before.failures.find((f) => f.what === what)?.detail;
+    const w = before.state.weights;
     return {
       outcome: 'dry_run',
       environment: config.environment,
       trigger,
       before: before.state,
       steps: [
-        plan('traffic', needs.traffic, `move traffic from canary ${before.state.weights.canary} % to stable`, 'canary weight is 0'),
-        plan('flags', needs.flags, flagPlan.would, flagsAlready.replace(/^deployment/, 'flag deployment')),
+        plan(
+          'traffic',
+          needs.traffic,
+          w ? `move traffic from canary ${w.canary} % to stable` : `set stable ${LATCHED_WEIGHTS.stable} / canary ${LATCHED_WEIGHTS.canary} (the live weights are unknown: ${unreadError('the traffic rule')})`,
+          'canary weight is 0',
+        ),
+        plan(
+          'flags',
+          needs.flags,
+          flagPlan ? flagPlan.would : `read the flag deployments again and turn off ${config.rollbackFlags.join(', ')} (they could not be read: ${unreadError('the flag deployments')})`,
+          flagsAlready.replace(/^deployment/, 'flag deployment'),
+        ),
         plan('latch', needs.latch, `set ${config.latchParameter}`, 'already latched'),
       ],
       durationMs: deps.now() - started,
@@ -177,9 +209,10 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
     }
   };
 
-  // a. Traffic first: it is one API call and protects users at once.
+  // a. Traffic first: it is one API call and protects users at once. Its retries end in time for
+  // the function's timeout (ROLLBACK_CALL_LIMITS).
   await attempt('traffic', needs.traffic, 'canary weight is already 0', async () => {
-    await call('ModifyRule', () =>
+    await callUntil(started + L.trafficStepMs)('ModifyRule', () =>
       deps.clients.elb.send(
         new ModifyRuleCommand({
           RuleArn: config.trafficRuleArn,
@@ -200,19 +233,23 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
     );
     deps.metrics.addMetric('TimeToStableMs', 'Milliseconds', deps.now() - started);
     const b = before.state.weights;
-    return { status: 'done', detail: `weights stable ${b.stable} / canary ${b.canary} -> stable ${LATCHED_WEIGHTS.stable} / canary ${LATCHED_WEIGHTS.canary}` };
+    return { status: 'done', detail: `weights ${b ? `stable ${b.stable} / canary ${b.canary}` : 'unknown (unread)'} -> stable ${LATCHED_WEIGHTS.stable} / canary ${LATCHED_WEIGHTS.canary}` };
   });
 
   // b. The rollback flags off, immediately, derived from the last completed document.
   let flagChange: FlagChange | undefined;
   await attempt('flags', needs.flags, flagsAlready, async () => {
-    const bounced = (before.flags.recent ?? []).filter((d) => isImmediate(d) && d.State === 'ROLLED_BACK' && started - (d.StartedAt?.getTime() ?? 0) <= RECENT_MS);
+    // Read again what could not be read before the traffic step.
+    const flags = before.flags ?? (await readFlagDeployments(deps.clients.appconfig, config.appConfig, call));
+    const plan = flagPlan ?? planFlags(flags, config.rollbackFlags);
+    if (!plan.needed) return { status: 'unchanged', detail: `read again: ${plan.concurrent ? flagsAlready : `${config.rollbackFlags.join(', ')} already off`}` };
+    const bounced = (flags.recent ?? []).filter((d) => isImmediate(d) && d.State === 'ROLLED_BACK' && started - (d.StartedAt?.getTime() ?? 0) <= RECENT_MS);
     if (bounced.length >= MAX_RECENT_IMMEDIATE_ROLLBACKS) {
       throw new Error(
         `AppConfig rolled back ${bounced.length} immediate flag deployments in the last ${RECENT_MS / 60_000} minutes (#${bounced.map((d) => d.DeploymentNumber).join(', #')}): a monitor alarm rolls back even the rollback's deployment; not deploying again, a person must turn ${config.rollbackFlags.join(', ')} off`,
       );
     }
-    const outcome = await turnFlagsOff(flagPlan, trigger.reason, deps, call);
+    const outcome = await turnFlagsOff(plan, trigger.reason, deps, call);
     flagChange = outcome.change;
     return { status: outcome.status, detail: outcome.detail };
   });
@@ -221,20 +258,19 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
   await attempt('latch', needs.latch, enforcing ? 'latched; the enforce path never writes it' : 'already latched', () => setLatch(trigger, deps, call));
 
   // d. Read back and report.
-  let after: EnvironmentState | undefined;
-  try {
-    const read = await readState(deps, call);
-    after = read.state;
-    const trafficOk = sameWeights(after.weights, LATCHED_WEIGHTS);
-    const flags = flagsOffAfter(read.flags, config.rollbackFlags);
-    const ok = trafficOk && after.latch.latched && flags.ok;
+  const read = await readState(deps, call);
+  const after: EnvironmentState = read.state;
+  if (read.failures.length > 0) {
+    steps.push({ step: 'verify', status: 'failed', detail: `could not read back ${read.failures.map((f) => `${f.what} (${f.detail})`).join(', ')}` });
+  } else {
+    const trafficOk = after.weights !== undefined && sameWeights(after.weights, LATCHED_WEIGHTS);
+    const flags = flagsOffAfter(read.flags!, config.rollbackFlags);
+    const ok = trafficOk && after.latch?.latched === true && flags.ok;
     steps.push({
       step: 'verify',
       status: ok ? 'done' : 'failed',
-      detail: `read back: weights stable ${after.weights.stable} / canary ${after.weights.canary}, latch ${after.latch.latched ? 'set' : 'clear'}, ${flags.detail}`,
+      detail: `read back: weights ${describeWeights(after.weights)}, latch ${describeLatchState(after.latch)}, ${flags.detail}`,
     });
-  } catch (error) {
-    steps.push({ step: 'verify', status: 'failed', detail: describeError(error) });
   }
 
   const failed = () => steps.some((s) => s.status === 'failed');
@@ -244,7 +280,7 @@ export async function performRollback(request: RollbackRequest, deps: Dependenci
     environment: config.environment,
     trigger,
     before: before.state,
-    ...(after ? { after } : {}),
+    after,
     steps,
     ...(flagChange ? { flags: flagChange } : {}),
     durationMs: deps.now() - started,
@@ -281,8 +317,8 @@ async function recordRollback(deps: Dependencies, result: RollbackResult): Promi
     by: trigger.name,
     outcome: result.outcome,
     trigger: { kind: trigger.kind, name: trigger.name, reason: trigger.reason },
-    ...(result.before ? { weightsBefore: result.before.weights } : {}),
-    ...(result.after ? { weightsAfter: result.after.weights } : {}),
+    ...(result.before?.weights ? { weightsBefore: result.before.weights } : {}),
+    ...(result.after?.weights ? { weightsAfter: result.after.weights } : {}),
     ...(failedSteps.length > 0 ? { detail: failedSteps.join('; ') } : {}),
   });
   if (!written.written) deps.log.warn('the release history was not updated; the rollback itself is not affected', { reason: written.reason });
@@ -292,32 +328,64 @@ function sameWeights(a: { stable: number; canary: number }, b: { stable: number;
   return a.stable === b.stable && a.canary === b.canary;
 }
 
+type ReadWhat = 'the traffic rule' | 'the latch' | 'the flag deployments';
+
 interface ReadState {
   readonly state: EnvironmentState;
-  readonly flags: FlagDeployments;
+  /** Absent when they could not be read. */
+  readonly flags?: FlagDeployments;
+  /** The reads that failed (after their retries), each with its error. */
+  readonly failures: readonly { readonly what: ReadWhat; readonly error: unknown; readonly detail: string }[];
 }
 
-/** The live weights, latch and flags (from the newest deployment AppConfig did not roll back). */
+/**
+ * The live weights, latch and flags (from the newest deployment AppConfig did not roll back). A read
+ * that fails is recorded and left out: the caller decides what acting without it means.
+ */
 async function readState(deps: Dependencies, call: Call): Promise<ReadState> {
-  const { config, clients } = deps;
-  const weights = await readLiveWeights(clients.elb, config.trafficRuleArn, config.targetGroupArns, call);
-
-  const parameter = await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: config.latchParameter })));
-  const latch = parseLatch(parameter.Parameter?.Value ?? '');
-
-  const flags = await readFlagDeployments(clients.appconfig, config.appConfig, call);
-  const { newest, document } = flags;
+  const { config, clients, log } = deps;
+  const failures: { what: ReadWhat; error: unknown; detail: string }[] = [];
+  const attempt = async <T>(what: ReadWhat, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (error) {
+      log.error(`reading ${what} failed`, { error: describeError(error) });
+      failures.push({ what, error, detail: describeError(error) });
+      return undefined;
+    }
+  };
+  const weights = await attempt('the traffic rule', () => readLiveWeights(clients.elb, config.trafficRuleArn, config.targetGroupArns, call));
+  const value = await attempt('the latch', async () => (await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: config.latchParameter })))).Parameter?.Value ?? '');
+  const flags = await attempt('the flag deployments', () => readFlagDeployments(clients.appconfig, config.appConfig, call));
+  const newest = flags?.newest;
   return {
     state: {
-      weights,
-      latch,
-      flags: document ? flagValuesOf(document) : {},
+      ...(weights ? { weights } : {}),
+      ...(value !== undefined ? { latch: parseLatch(value) } : {}),
+      flags: flags?.document ? flagValuesOf(flags.document) : {},
       ...(newest
         ? { flagDeployment: { number: newest.DeploymentNumber ?? 0, state: newest.State ?? 'UNKNOWN', version: newest.ConfigurationVersion ?? '' } }
         : {}),
+      ...(failures.length > 0 ? { unread: failures.map((f) => `${f.what}: ${f.detail}`) } : {}),
     },
-    flags,
+    ...(flags ? { flags } : {}),
+    failures,
   };
+}
+
+function describeWeights(weights: EnvironmentState['weights']): string {
+  return weights ? `stable ${weights.stable} / canary ${weights.canary}` : 'unknown';
+}
+
+function describeLatchState(latch: EnvironmentState['latch']): string {
+  return latch ? (latch.latched ? 'set' : 'clear') : 'unknown';
+}
+
+/** The enforce path's answer when the latch parameter is gone: a person must decide, the function cannot. */
+function missingLatchError(config: RollbackConfig): Error {
+  return new Error(
+    `the latch parameter ${config.latchParameter} does not exist, so whether a rollback is in force is unknown: put it back (README "Upgrading a State stack"), or roll back with npx mcp-rollout rollback --environment ${config.environment} --confirm, which creates it latched`,
+  );
 }
 
 const anyOn = (document: FlagDocument, rollbackFlags: readonly FlagName[]) => rollbackFlags.some((f) => flagValuesOf(document)[f]);
@@ -351,6 +419,11 @@ function planFlags(flags: FlagDeployments, rollbackFlags: readonly FlagName[]): 
   if (inProgress && isRollbackDeployment(inProgress, inProgressDocument, rollbackFlags)) {
     return { needed: false, deploy: false, concurrent: inProgress, would: '', summary: `deployment #${inProgress.DeploymentNumber} already turns them off` };
   }
+  // A change that keeps the rollback flags off, over a document that has them off: nothing to undo
+  // (`flags set` of another flag while rolled back). Left to run, whatever its strategy.
+  if (inProgress && inProgressDocument && !anyOn(inProgressDocument, rollbackFlags) && completedDocument && !anyOn(completedDocument, rollbackFlags)) {
+    return { needed: false, deploy: false, would: '', summary: `deployment #${inProgress.DeploymentNumber} in progress keeps them off` };
+  }
   const source =
     completed && completedDocument
       ? { document: completedDocument, deployment: completed, completed: true }
@@ -374,7 +447,7 @@ function planFlags(flags: FlagDeployments, rollbackFlags: readonly FlagName[]): 
 }
 
 interface FlagsOutcome {
-  readonly status: 'done' | 'unchanged';
+  readonly status: 'done' | 'unchanged' | 'failed';
   readonly detail: string;
   readonly change: FlagChange;
 }
@@ -385,6 +458,13 @@ interface FlagsOutcome {
  * allows one deployment per environment at a time: on ConflictException it looks again; a
  * concurrent rollback's immediate deployment already does the work; any other deployment that
  * started meanwhile is stopped, and the start is tried again.
+ *
+ * Before the deployment starts, the monitor's actions are disabled: AppConfig rolls back any
+ * deployment, the immediate strategy's included, while a monitor with actions enabled is in ALARM,
+ * and the monitor (the composite of every trigger) is in ALARM now
+ * (https://docs.aws.amazon.com/appconfig/latest/userguide/monitoring-deployments.html). If that
+ * fails, the deployment still starts (the monitor may be OK), and the step fails so the run is
+ * retried and on-call is paged.
  */
 async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencies, call: Call): Promise<FlagsOutcome> {
   const { config, clients, log } = deps;
@@ -393,6 +473,8 @@ async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencie
   let plan = initial;
   let stopped: StoppedDeployment | undefined;
   let created: { version: string; fromVersion: string | undefined } | undefined;
+  let monitorError: string | undefined;
+  let monitorDone = false;
   const change = (extra: Partial<FlagChange> = {}): FlagChange => ({
     ...(plan.source?.completed ? { sourceDeployment: plan.source.deployment.DeploymentNumber, sourceVersion: plan.source.deployment.ConfigurationVersion } : {}),
     ...(stopped ? { stopped } : {}),
@@ -430,6 +512,15 @@ async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencie
       );
       created = { version: String(VersionNumber), fromVersion: source.deployment.ConfigurationVersion };
     }
+    if (!monitorDone) {
+      monitorDone = true;
+      try {
+        await setMonitorActions(clients.cloudwatch, config.monitorAlarmName, false, call);
+      } catch (error) {
+        log.error('the monitor actions could not be disabled; AppConfig rolls the deployment back while a trigger fires', { error: describeError(error) });
+        monitorError = describeError(error);
+      }
+    }
     try {
       const started = await call('StartDeployment', () =>
         clients.appconfig.send(
@@ -444,9 +535,12 @@ async function turnFlagsOff(initial: FlagPlan, reason: string, deps: Dependencie
         ),
       );
       const number = started.DeploymentNumber ?? 0;
+      const deployed = `hosted version ${created.version} with ${flagNames} off, ${fromText()}, deployment ${number} (immediate)${stoppedText()}`;
       return {
-        status: 'done',
-        detail: `hosted version ${created.version} with ${flagNames} off, ${fromText()}, deployment ${number} (immediate)${stoppedText()}`,
+        status: monitorError ? 'failed' : 'done',
+        detail: monitorError
+          ? `${deployed} started, but the actions of ${config.monitorAlarmName} could not be disabled (${monitorError}): AppConfig rolls the deployment back while a trigger fires`
+          : `${deployed}; actions of ${config.monitorAlarmName} disabled first, so AppConfig does not roll it back while a trigger fires`,
         change: change({ deployment: number }),
       };
     } catch (error) {
@@ -491,12 +585,26 @@ function flagsOffAfter(flags: FlagDeployments, rollbackFlags: readonly FlagName[
 async function setLatch(trigger: { kind: string; name: string; reason: string }, deps: Dependencies, call: Call): Promise<Omit<RollbackStep, 'step'>> {
   const { config, clients } = deps;
   const name = config.latchParameter;
-  const current = await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: name })));
+  const record = { state: 'latched' as const, reason: trigger.reason || trigger.name, requestedBy: trigger.name, time: new Date(deps.now()).toISOString() };
+  const value = serializeLatch(record);
+  let current;
+  try {
+    current = await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: name })));
+  } catch (error) {
+    if (!(error instanceof ParameterNotFound)) throw error;
+    // Gone (a State stack upgrade deletes the old AWS::SSM::Parameter): create it, latched, as the
+    // State stack would have; without Overwrite, so a value someone put back meanwhile wins.
+    try {
+      await call('PutParameter', () => clients.ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: false })));
+      return { status: 'done', detail: `${name} did not exist (README "Upgrading a State stack"): created it, set by ${record.requestedBy}` };
+    } catch (createError) {
+      if (!(createError instanceof ParameterAlreadyExists)) throw createError;
+      current = await call('GetParameter', () => clients.ssm.send(new GetParameterCommand({ Name: name })));
+    }
+  }
   const now = parseLatch(current.Parameter?.Value ?? '');
   if (now.latched) return { status: 'unchanged', detail: `already latched${now.record ? ` by ${now.record.requestedBy} at ${now.record.time}` : ''}: it keeps its first record` };
 
-  const record = { state: 'latched' as const, reason: trigger.reason || trigger.name, requestedBy: trigger.name, time: new Date(deps.now()).toISOString() };
-  const value = serializeLatch(record);
   const written = await call('PutParameter', () => clients.ssm.send(new PutParameterCommand({ Name: name, Value: value, Overwrite: true })));
 
   const history: { value: string; version: number }[] = [];
@@ -545,8 +653,9 @@ async function report(deps: Dependencies, call: Call, result: RollbackResult): P
   const lines = [
     headline,
     `Trigger: ${result.trigger?.kind} ${result.trigger?.name}: ${result.trigger?.reason}`,
-    `Before: stable ${b?.weights.stable} / canary ${b?.weights.canary}, latch ${b?.latch.latched ? 'set' : 'clear'}, flags ${JSON.stringify(b?.flags)}`,
-    `After:  ${a ? `stable ${a.weights.stable} / canary ${a.weights.canary}, latch ${a.latch.latched ? 'set' : 'clear'}, flags ${JSON.stringify(a.flags)}` : 'not read back'}`,
+    `Before: ${describeWeights(b?.weights)}, latch ${describeLatchState(b?.latch)}, flags ${JSON.stringify(b?.flags)}`,
+    ...(b?.unread ? [`Could not read before acting: ${b.unread.map((u) => u.replace(/: /, ' (')).join('), ')})`] : []),
+    `After:  ${a ? `${describeWeights(a.weights)}, latch ${describeLatchState(a.latch)}, flags ${JSON.stringify(a.flags)}` : 'not read back'}`,
     ...result.steps.map((s) => `  ${s.step}: ${s.status} - ${s.detail}`),
     `Next: npx mcp-rollout status --environment ${config.environment}; resume with npx mcp-rollout resume --environment ${config.environment} --confirm once fixed.`,
   ];

@@ -59,6 +59,8 @@ export interface AlarmSummary {
   readonly state: StateValue | string;
   readonly reason: string;
   readonly since?: Date;
+  /** False when DisableAlarmActions turned its actions off (the rollback monitor while rolled back). */
+  readonly actionsEnabled: boolean;
 }
 
 /** Every alarm of the environment (KPI, trigger, composite, rollback errors), by name prefix. */
@@ -82,6 +84,7 @@ export async function readAlarms(ctx: CommandContext, stateValue?: StateValue): 
         state: a.StateValue ?? 'UNKNOWN',
         reason: a.StateReason ?? '',
         ...(a.StateUpdatedTimestamp ? { since: a.StateUpdatedTimestamp } : {}),
+        actionsEnabled: a.ActionsEnabled !== false,
       });
     }
     nextToken = page.NextToken;

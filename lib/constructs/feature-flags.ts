@@ -80,6 +80,8 @@ export class FeatureFlags extends Construct {
   private readonly agentPollInterval: Duration;
   private readonly monitors: appconfig.CfnEnvironment.MonitorsProperty[] = [];
   private monitorRole?: iam.Role;
+  /** The flag deployment CloudFormation starts (the profile's `deployTo`). */
+  private readonly deployment: appconfig.CfnDeployment;
 
   constructor(scope: Construct, id: string, props: FeatureFlagsProps) {
     super(scope, id);
@@ -128,9 +130,10 @@ export class FeatureFlags extends Construct {
       deploymentStrategy: this.gradualStrategy,
       deployTo: [this.environment],
     });
+    const deployment = this.profile.node.children.find((c): c is appconfig.CfnDeployment => c instanceof appconfig.CfnDeployment);
+    if (!deployment) throw new Error(`FeatureFlags ${this.node.path}: no AWS::AppConfig::Deployment was made for the profile`);
+    this.deployment = deployment;
     if (props.deploymentStrategyOverride) {
-      const deployment = this.profile.node.children.find((c): c is appconfig.CfnDeployment => c instanceof appconfig.CfnDeployment);
-      if (!deployment) throw new Error(`FeatureFlags ${this.node.path}: no AWS::AppConfig::Deployment was made for the profile`);
       deployment.deploymentStrategyId = props.deploymentStrategyOverride({
         gradual: this.gradualStrategy.deploymentStrategyId,
         immediate: this.immediateStrategy.deploymentStrategyId,
@@ -141,10 +144,14 @@ export class FeatureFlags extends Construct {
     // topic nor to the rollback function's enforce rule
     // (https://docs.aws.amazon.com/appconfig/latest/userguide/working-with-appconfig-extensions-about-predefined-notification-eventbridge.html).
     // On the environment: its deployments are announced, no other environment's.
-    new appconfig.CfnExtensionAssociation(this, 'DeploymentEventsToEventBridge', {
+    const association = new appconfig.CfnExtensionAssociation(this, 'DeploymentEventsToEventBridge', {
       extensionIdentifier: APPCONFIG_EVENTBRIDGE_EXTENSION,
       resourceIdentifier: this.environment.environmentArn,
     });
+    // Nothing else orders them: without it, the first deploy's flag deployment may start before the
+    // association exists, and its events would reach neither the info topic nor the enforce path
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-dependson.html).
+    deployment.addResourceDependency(association);
     new events.Rule(this, 'DeploymentEvents', {
       description: `Flag deployments of ${prefix} to the info topic`,
       // The event names the application and environment in detail.Application.Id and
@@ -211,6 +218,14 @@ export class FeatureFlags extends Construct {
       });
     }
     this.monitors.push({ alarmArn, alarmRoleArn: this.monitorRole.roleArn });
+    // The monitor is referred to by name (no reference, see above), so nothing makes CloudFormation
+    // create it before the flag deployment: the first deployment would run unwatched. The alarm
+    // does not depend on the deployment, so this closes no cycle. Right after its creation a
+    // composite alarm is INSUFFICIENT_DATA until its first evaluation, the only time it can be
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-compositealarm.html),
+    // and AppConfig rolls back in INSUFFICIENT_DATA too: README "Automated rollback" says what
+    // the first deploy does if AppConfig reads it in that moment.
+    this.deployment.node.addDependency(alarm);
   }
 
   /** Path the agent serves this environment's flags on, relative to the agent's address. */

@@ -43,9 +43,11 @@ export interface NotificationTopicsProps {
  *   topic policy, because the policy `enforceSSL` creates replaces the topic's default access policy
  *   (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger); scoped with
  *   `aws:SourceAccount` to this account and `aws:SourceArn` to the alarms named for this environment.
- * - EventBridge rules (rollout info events, flag deployment events) to the info topic: the statement
- *   the rule target adds, without a Condition block, which EventBridge topic policies cannot use
+ * - EventBridge rules to the info topic (rollout info events, flag deployment events, and the
+ *   Rollout stack's, which targets the topic by ARN and so can add nothing to its policy): one
+ *   statement declared here, without a Condition block, which EventBridge topic policies cannot use
  *   (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions).
+ *   Rules target `infoTopicForRules`, a reference whose grants add nothing, so this stays the one home.
  * - The rollback function (its own Publish and its on-failure destination) to the critical topic:
  *   through its execution role, granted where the function is built; the key enables IAM policies.
  * Both services also need the key: `kms:GenerateDataKey*` and `kms:Decrypt` for their service
@@ -57,6 +59,11 @@ export interface NotificationTopicsProps {
 export class NotificationTopics extends Construct {
   readonly key: kms.Key;
   readonly topics: Readonly<Record<Severity, sns.Topic>>;
+  /**
+   * The info topic for EventBridge rule targets: a reference by ARN, so a target adds no statement
+   * of its own; the topic's policy already lets EventBridge publish (declared in the constructor).
+   */
+  readonly infoTopicForRules: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: NotificationTopicsProps) {
     super(scope, id);
@@ -85,6 +92,15 @@ export class NotificationTopics extends Construct {
       });
     this.topics = { critical: topic('critical'), warning: topic('warning'), info: topic('info') };
     for (const severity of SEVERITIES) this.allowAlarmsOf(props.environmentName, this.topics[severity]);
+    this.topics.info.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowEventBridgeRules',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topics.info.topicArn],
+      }),
+    );
+    this.infoTopicForRules = sns.Topic.fromTopicArn(this, 'InfoTopicForRules', this.topics.info.topicArn);
 
     for (const severity of SEVERITIES) {
       const who = props.subscribers?.[severity];
@@ -102,7 +118,7 @@ export class NotificationTopics extends Construct {
         detail: { environment: [props.environmentName] },
       },
       targets: [
-        new targets.SnsTopic(this.topics.info, {
+        new targets.SnsTopic(this.infoTopicForRules, {
           message: events.RuleTargetInput.fromObject({
             event: events.EventField.detailType,
             environment: props.environmentName,

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Arn, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,8 +14,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { EnvironmentName } from '../shared/environment-names';
 import type { FlagName } from '../shared/feature-flags';
-import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_ENDED_EVENTS, STACK_STATUSES_TO_ENFORCE, STACK_STATUS_EVENT } from '../shared/aws-events';
-import { alarmName, rollbackFunctionName } from '../shared/names';
+import { APPCONFIG_DEPLOYMENT_EVENTS, FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE, STACK_STATUSES_TO_ENFORCE, STACK_STATUS_EVENT } from '../shared/aws-events';
+import { alarmName, rollbackFunctionName, rollbackMonitorName } from '../shared/names';
 import { ROLLBACK_FUNCTION_ENV } from '../shared/rollback-contract';
 import type { FeatureFlags } from './feature-flags';
 import { handlerBundling } from './private/lambda-bundling';
@@ -75,6 +75,7 @@ export class RollbackAutomation extends Construct {
     const env = flags.environment.environmentId;
     const profile = flags.profile.configurationProfileId;
     const appconfigArn = (resourceName: string) => Arn.format({ service: 'appconfig', resource: 'application', resourceName }, stack);
+    const anyTriggerName = rollbackMonitorName(environmentName);
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, encryptionKey: props.logEncryptionKey, removalPolicy: RemovalPolicy.RETAIN });
     // An explicit role instead of the default one, which would carry the AWS-managed
@@ -115,6 +116,7 @@ export class RollbackAutomation extends Construct {
         [ROLLBACK_FUNCTION_ENV.eventBusName]: 'default',
         [ROLLBACK_FUNCTION_ENV.triggerAlarms]: props.triggers.map((t) => t.name).join(','),
         [ROLLBACK_FUNCTION_ENV.serviceStackName]: stack.stackName,
+        [ROLLBACK_FUNCTION_ENV.monitorAlarmName]: anyTriggerName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
     });
@@ -144,6 +146,12 @@ export class RollbackAutomation extends Construct {
     events.EventBus.fromEventBusName(this, 'DefaultBus', 'default').grantPutEventsTo(role);
     // DescribeRules has no resource-level permission (Service Authorization Reference, elasticloadbalancing).
     allow(['elasticloadbalancing:DescribeRules'], ['*']);
+    // Before its flag deployment the function disables the monitor's actions, or AppConfig would roll
+    // the deployment back while a trigger fires (lib/shared/rollback-monitor.ts). DisableAlarmActions
+    // takes the alarm's ARN as its resource (Service Authorization Reference, cloudwatch). The ARN is
+    // built from the name, as the monitor's is: a reference would close a cycle (the composite ->
+    // the triggers -> their action on this function -> this policy).
+    allow(['cloudwatch:DisableAlarmActions'], [Arn.format({ service: 'cloudwatch', resource: 'alarm', resourceName: anyTriggerName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }, stack)]);
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'elasticloadbalancing:DescribeRules supports no resource-level permission; it only reads rules. Every write is scoped to this environment.',
@@ -181,20 +189,24 @@ export class RollbackAutomation extends Construct {
     });
     // These reach EventBridge only while the AppConfig "deployment events to Amazon EventBridge"
     // extension is associated with the application, environment or profile (FeatureFlags does it).
+    // A start counts too: a change made in the console or with the API while rolled back is stopped
+    // before it spreads, not when it completes 20 minutes later. (The construct id is kept so the
+    // rule is updated in place.)
     new events.Rule(this, 'FlagDeploymentEnded', {
-      description: `Flag deployments of ${environmentName} that complete or roll back: re-assert a rollback in force`,
+      description: `Flag deployments of ${environmentName} that start, complete or roll back: re-assert a rollback in force`,
       eventPattern: {
         source: [APPCONFIG_DEPLOYMENT_EVENTS.source],
-        detailType: [...FLAG_DEPLOYMENT_ENDED_EVENTS],
+        detailType: [...FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE],
         detail: { Environment: { Id: [env] } },
       },
       targets: [enforce],
     });
 
-    const anyTriggerName = alarmName(environmentName, 'service', 'any-rollback-trigger', 'trigger');
     this.anyTrigger = new cloudwatch.CompositeAlarm(this, 'AnyTrigger', {
       compositeAlarmName: anyTriggerName,
-      alarmDescription: 'Any rollback trigger in ALARM. The AppConfig environment monitors it: a flag deployment rolls back while it fires.',
+      // No actions of its own: the rollback disables them while it deploys flags, silencing nothing else.
+      alarmDescription:
+        'Any rollback trigger in ALARM. The AppConfig environment monitors it: a flag deployment rolls back while it fires and its actions are enabled. The rollback disables them; mcp-rollout resume enables them.',
       alarmRule: cloudwatch.AlarmRule.anyOf(...props.triggers.map((t) => cloudwatch.AlarmRule.fromAlarm(t.alarm, cloudwatch.AlarmState.ALARM))),
     });
     flags.addRollbackMonitor(this.anyTrigger, anyTriggerName);

@@ -51,8 +51,13 @@ export const APPCONFIG_DEPLOYMENT_EVENTS = {
 /** The AWS-authored extension that sends APPCONFIG_DEPLOYMENT_EVENTS, once associated (page above). */
 export const APPCONFIG_EVENTBRIDGE_EXTENSION = 'AWS.AppConfig.DeploymentNotificationsToEventBridge';
 
-/** The AppConfig deployment events after which the served flag document may have changed. */
-export const FLAG_DEPLOYMENT_ENDED_EVENTS = [APPCONFIG_DEPLOYMENT_EVENTS.complete, APPCONFIG_DEPLOYMENT_EVENTS.rollback] as const;
+/**
+ * The AppConfig deployment events the enforce path answers: a deployment that starts (one that turns
+ * a rollback flag on is stopped at once, before it spreads), and one that ends (the served document
+ * may have changed). Every one carries the same detail (the extension page's sample; its Type is
+ * OnDeploymentStart, OnDeploymentComplete or OnDeploymentRolledBack).
+ */
+export const FLAG_DEPLOYMENT_EVENTS_TO_ENFORCE = [APPCONFIG_DEPLOYMENT_EVENTS.start, APPCONFIG_DEPLOYMENT_EVENTS.complete, APPCONFIG_DEPLOYMENT_EVENTS.rollback] as const;
 
 /** `Production-Service` from `arn:aws:cloudformation:eu-west-1:123456789012:stack/Production-Service/uuid`. */
 export function stackNameOfId(stackId: string): string | undefined {

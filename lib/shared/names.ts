@@ -95,6 +95,14 @@ export function alarmName(environment: EnvironmentName, scope: KpiScope, kpi: st
   return `${alarmNamePrefix(environment)}${scope}-${kpi}-${severity}`;
 }
 
+/**
+ * The composite of every rollback trigger: the AppConfig environment's monitor. The rollback
+ * function disables its actions before it deploys flags, `resume` enables them again.
+ */
+export function rollbackMonitorName(environment: EnvironmentName): string {
+  return alarmName(environment, 'service', 'any-rollback-trigger', 'trigger');
+}
+
 /** The prefix every alarm of the environment starts with (DescribeAlarms `AlarmNamePrefix`). */
 export function alarmNamePrefix(environment: EnvironmentName): string {
   return `${resourcePrefix(environment)}-`;

@@ -59,9 +59,14 @@ export interface ManualRollbackRequest {
 
 /** The live state the function reads before and after acting. */
 export interface EnvironmentState {
-  readonly weights: { readonly stable: number; readonly canary: number };
-  readonly latch: LatchState;
+  /** Absent when the traffic rule could not be read (see `unread`). */
+  readonly weights?: { readonly stable: number; readonly canary: number };
+  /** Absent when the latch could not be read (see `unread`). */
+  readonly latch?: LatchState;
+  /** The applied document's values; empty when the flag deployments could not be read. */
   readonly flags: Readonly<Partial<Record<FlagName, boolean>>>;
+  /** What could not be read, each with its error: `the traffic rule: ServiceUnavailableException: ...`. */
+  readonly unread?: readonly string[];
   /** The newest flag deployment: its number, state and configuration version. */
   readonly flagDeployment?: { readonly number: number; readonly state: string; readonly version: string };
 }
@@ -132,6 +137,8 @@ export const ROLLBACK_FUNCTION_ENV = {
   triggerAlarms: 'TRIGGER_ALARM_NAMES',
   /** The Service stack's name: the only stack whose operations the enforce path answers. */
   serviceStackName: 'SERVICE_STACK_NAME',
+  /** The AppConfig environment's monitor (the composite of every trigger): its actions are disabled before a flag deployment. */
+  monitorAlarmName: 'MONITOR_ALARM_NAME',
 } as const;
 
 /**
@@ -147,3 +154,28 @@ export const TIME_TO_SAFE = {
   /** The seed's promise. */
   rollbackSeconds: 300,
 } as const;
+
+/**
+ * How the rollback function bounds its AWS calls, so the traffic step ends within the function's
+ * timeout and TIME_TO_SAFE whatever AWS answers. Each client's HTTP handler abandons a connection
+ * after `connectionTimeoutMs` and a whole attempt after `requestTimeoutMs`; the one retry policy
+ * (lambda/rollback/retry.ts) makes at most `attempts` attempts and starts none after its phase's
+ * deadline: the reads before the traffic step give up `readsBeforeTrafficMs` after the start (the
+ * step then acts without them), and no ModifyRule attempt starts later than `trafficStepMs`.
+ */
+export const ROLLBACK_CALL_LIMITS = {
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 4_000,
+  attempts: 5,
+  baseDelayMs: 200,
+  maxDelayMs: 2_000,
+  readsBeforeTrafficMs: 8_000,
+  trafficStepMs: 20_000,
+} as const;
+
+export type RollbackCallLimits = { readonly [K in keyof typeof ROLLBACK_CALL_LIMITS]: number };
+
+/** The latest the traffic step can end after the function starts: its last attempt starts by the deadline and lasts one request. */
+export function trafficStepWorstCaseMs(limits: RollbackCallLimits = ROLLBACK_CALL_LIMITS): number {
+  return limits.trafficStepMs + limits.requestTimeoutMs;
+}

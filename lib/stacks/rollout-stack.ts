@@ -1,5 +1,4 @@
 import { Arn, ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -36,14 +35,8 @@ export class RolloutStack extends Stack {
     const env = config.name;
     const rollbackFunction = lambda.Function.fromFunctionName(this, 'RollbackFunction', rollbackFunctionName(env));
     const infoTopic = sns.Topic.fromTopicArn(this, 'InfoTopic', Arn.format({ service: 'sns', resource: topicName(env, 'info'), arnFormat: ArnFormat.NO_RESOURCE_NAME }, this));
-    // The rules here publish to the Service stack's info topic: its policy must let EventBridge in
-    // (an imported topic cannot be granted to from here, so the grant goes on the topic itself).
-    // No aws:SourceAccount or aws:SourceArn condition: EventBridge's SNS target documentation says
-    // Condition blocks in SNS topic policies are not supported for EventBridge
-    // (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions;
-    // docs/AWS-BEHAVIOURS.md W4), the same statement the Service stack's own rule targets add
-    // (NotificationTopics). The topic's key and TLS-only policy still apply.
-    service.notifications.topics.info.grantPublish(new iam.ServicePrincipal('events.amazonaws.com'));
+    // The rules here publish to the Service stack's info topic by ARN: its policy lets EventBridge
+    // rules publish (NotificationTopics declares it, the one home of that permission).
     this.engine = new RolloutEngine(this, 'Engine', {
       environmentName: env,
       plan: config.rollout,

@@ -88,7 +88,7 @@ export class ServiceStack extends Stack {
         finalBakeTime: Duration.minutes(config.flags.gradual.bakeMinutes),
       },
       agentPollInterval: Duration.seconds(config.flags.agentPollIntervalSeconds),
-      infoTopic: this.notifications.topics.info,
+      infoTopic: this.notifications.infoTopicForRules,
       // While the latch is set, every deploy keeps the rollback flags off (DESIGN.md D2).
       documentOverride: Fn.conditionIf(
         parameters.latched.logicalId,

@@ -17,7 +17,8 @@
  *   over time that resolves the latch when it starts and writes the rule's weights and the flag
  *   deployment as our template does (`serviceTemplateOutcome`, checked against the synthesized
  *   template in test/rollback-template.test.ts), with the stack status events EventBridge gets.
- * - CloudWatch alarm states (the AppConfig monitors, the CLI's alarm reads), SNS Publish and
+ * - CloudWatch alarm states and whether their actions are enabled (the AppConfig monitors, the
+ *   CLI's alarm reads; DescribeAlarms, DisableAlarmActions, EnableAlarmActions), SNS Publish and
  *   EventBridge PutEvents as recorded messages.
  */
 import {
@@ -44,7 +45,7 @@ import {
   type StackStatus,
   type UpdateStackCommandInput,
 } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, DescribeAlarmsCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, DisableAlarmActionsCommand, EnableAlarmActionsCommand, type StateValue } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
@@ -246,6 +247,10 @@ export class AwsState {
   readonly rules = new Map<string, { actions: Action[]; targetGroups: Set<string> }>();
   readonly parameters = new Map<string, ParameterVersion[]>();
   readonly alarms = new Map<string, StateValue>();
+  /** Alarms that are composite alarms (the AppConfig monitor); the others are metric alarms. */
+  readonly compositeAlarms = new Set<string>();
+  /** Alarms whose actions DisableAlarmActions turned off. */
+  readonly actionsDisabled = new Set<string>();
   readonly stacks = new Map<string, FakeStack>();
   /** SNS messages published, in order. */
   readonly published: { topicArn: string; subject?: string; message: string; at: number }[] = [];
@@ -322,6 +327,29 @@ export class AwsState {
 
   setAlarm(name: string, state: StateValue): void {
     this.alarms.set(name, state);
+  }
+
+  addCompositeAlarm(name: string, state: StateValue): void {
+    this.compositeAlarms.add(name);
+    this.alarms.set(name, state);
+  }
+
+  alarmActionsEnabled(name: string): boolean {
+    return !this.actionsDisabled.has(name);
+  }
+
+  /**
+   * DisableAlarmActions and EnableAlarmActions: "When an alarm's actions are disabled, the alarm
+   * actions do not execute when the alarm state changes"; the state itself goes on changing
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DisableAlarmActions.html).
+   * The API documents no error for a name it does not know (only the common errors): ignored.
+   */
+  setAlarmActions(names: readonly string[], enabled: boolean): void {
+    for (const name of names) {
+      if (!this.alarms.has(name)) continue;
+      if (enabled) this.actionsDisabled.delete(name);
+      else this.actionsDisabled.add(name);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -427,12 +455,14 @@ export class AwsState {
   }
 
   /**
-   * Linear steps over the strategy's duration, then the bake, then COMPLETE. A monitor in ALARM
-   * (or INSUFFICIENT_DATA) during the deployment or the bake rolls it back
-   * (https://docs.aws.amazon.com/appconfig/latest/userguide/monitoring-deployments.html). A
-   * deployment with no duration and no bake has no such window: AWS documents none, so the fake
-   * completes it at the first tick (docs/AWS-BEHAVIOURS.md says how the function copes if AWS
-   * rolls its own immediate deployment back).
+   * Linear steps over the strategy's duration, then the bake, then COMPLETE. "If one or more
+   * CloudWatch alarms go into the ALARM or INSUFFICIENT_DATA state during a deployment, AWS
+   * AppConfig automatically rolls back", and "a deployment doesn't automatically roll back if
+   * actions have been disabled in an associated CloudWatch alarm"
+   * (https://docs.aws.amazon.com/appconfig/latest/userguide/monitoring-deployments.html). The page
+   * documents no exemption for a deployment with no duration and no bake: the immediate strategy's
+   * deployment rolls back too while a monitor with actions enabled is in either state (it is
+   * checked before the deployment completes, at the first tick).
    */
   private progressDeployments(env: AppConfigEnvironment): void {
     for (const d of env.deployments) {
@@ -440,12 +470,13 @@ export class AwsState {
       const durationMs = d.strategy.durationMinutes * MINUTE;
       const bakeMs = d.strategy.bakeMinutes * MINUTE;
       const elapsed = this.time - d.startedAt;
-      if (durationMs + bakeMs === 0) {
-        this.endDeployment(env, d, 'COMPLETE');
+      const firing = (a: string) => this.alarms.get(a) === 'ALARM' || this.alarms.get(a) === 'INSUFFICIENT_DATA';
+      if (env.monitors.some((a) => firing(a) && this.alarmActionsEnabled(a))) {
+        this.endDeployment(env, d, 'ROLLED_BACK');
         continue;
       }
-      if (env.monitors.some((a) => this.alarms.get(a) === 'ALARM' || this.alarms.get(a) === 'INSUFFICIENT_DATA')) {
-        this.endDeployment(env, d, 'ROLLED_BACK');
+      if (durationMs + bakeMs === 0) {
+        this.endDeployment(env, d, 'COMPLETE');
         continue;
       }
       if (elapsed >= durationMs + bakeMs) {
@@ -898,8 +929,25 @@ export class AwsState {
     on<In<typeof UpdateStackCommand>, unknown>('cloudformation', s.cloudformation, UpdateStackCommand, (input) => this.updateStack(input));
 
     on<In<typeof DescribeAlarmsCommand>, unknown>('cloudwatch', s.cloudwatch, DescribeAlarmsCommand, (input) => {
-      const names = [...this.alarms.entries()].filter(([name, state]) => name.startsWith(input.AlarmNamePrefix ?? '') && (!input.StateValue || input.StateValue === state));
-      return { MetricAlarms: names.map(([AlarmName, StateValue]) => ({ AlarmName, StateValue, StateReason: '' })), CompositeAlarms: [] };
+      const matching = [...this.alarms.entries()].filter(
+        ([name, state]) =>
+          name.startsWith(input.AlarmNamePrefix ?? '') && (!input.AlarmNames || input.AlarmNames.includes(name)) && (!input.StateValue || input.StateValue === state),
+      );
+      const describe = ([AlarmName, StateValue]: [string, StateValue]) => ({ AlarmName, StateValue, StateReason: '', ActionsEnabled: this.alarmActionsEnabled(AlarmName) });
+      // "If you omit this parameter, only metric alarms are returned" (DescribeAlarms API reference, AlarmTypes).
+      const types = input.AlarmTypes ?? ['MetricAlarm'];
+      return {
+        MetricAlarms: types.includes('MetricAlarm') ? matching.filter(([name]) => !this.compositeAlarms.has(name)).map(describe) : [],
+        CompositeAlarms: types.includes('CompositeAlarm') ? matching.filter(([name]) => this.compositeAlarms.has(name)).map(describe) : [],
+      };
+    });
+    on<In<typeof DisableAlarmActionsCommand>, unknown>('cloudwatch', s.cloudwatch, DisableAlarmActionsCommand, (input) => {
+      this.setAlarmActions(input.AlarmNames ?? [], false);
+      return {};
+    });
+    on<In<typeof EnableAlarmActionsCommand>, unknown>('cloudwatch', s.cloudwatch, EnableAlarmActionsCommand, (input) => {
+      this.setAlarmActions(input.AlarmNames ?? [], true);
+      return {};
     });
     return s;
   }

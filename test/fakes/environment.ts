@@ -6,6 +6,7 @@
  */
 import { RELEASE_HISTORY_EMPTY, releaseHistoryParameterName } from '../../lib/shared/release-history';
 import { AppConfigClient } from '@aws-sdk/client-appconfig';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -13,7 +14,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { EnvironmentConfig } from '../../lib/config/schema';
 import { buildFlagDocument, serializeFlagDocument, type FlagDocument } from '../../lib/shared/feature-flags';
 import type { EnvironmentName } from '../../lib/shared/environment-names';
-import { alarmName, latchParameterName } from '../../lib/shared/names';
+import { alarmName, latchParameterName, rollbackMonitorName } from '../../lib/shared/names';
 import { LATCH_CLEAR, ROLLBACK_FUNCTION_ENV } from '../../lib/shared/rollback-contract';
 import { serviceStackName, type ServiceOutputKey, SERVICE_OUTPUTS } from '../../lib/shared/stack-contract';
 import { readConfig } from '../../lambda/rollback/config';
@@ -81,8 +82,9 @@ export function seedEnvironment(fake: AwsState, options: SeedOptions = {}): Seed
   const triggers = (['canary', 'service'] as const).flatMap((scope) =>
     (['llm-success-rate', 'response-time-p95', 'error-rate', 'availability'] as const).map((kpi) => alarmName(environment, scope, kpi, 'trigger')),
   );
-  const monitor = alarmName(environment, 'service', 'any-rollback-trigger', 'trigger');
-  for (const t of [...triggers, monitor]) fake.setAlarm(t, 'OK');
+  const monitor = rollbackMonitorName(environment);
+  for (const t of triggers) fake.setAlarm(t, 'OK');
+  fake.addCompositeAlarm(monitor, 'OK');
   fake.addEnvironment({ applicationId: o.flagsApplicationId, environmentId: o.flagsEnvironmentId, profileId: o.flagsProfileId, monitors: [monitor] });
   fake.addRule(o.trafficRuleArn, [o.stableTargetGroupArn, o.canaryTargetGroupArn], [100, 0]);
   fake.putParameter(o.latchParameterName, LATCH_CLEAR, false, 'arn:aws:sts::123456789012:assumed-role/cdk-cfn-exec/AWSCloudFormation');
@@ -128,6 +130,7 @@ export function seedEnvironment(fake: AwsState, options: SeedOptions = {}): Seed
     [E.eventBusName]: 'default',
     [E.triggerAlarms]: triggers.join(','),
     [E.serviceStackName]: serviceStackName(environment),
+    [E.monitorAlarmName]: monitor,
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
   return {
@@ -179,12 +182,56 @@ export function functionDeps(fake: AwsState, seeded: SeededEnvironment): Functio
         ssm: new SSMClient({ region: 'eu-west-1' }),
         sns: new SNSClient({ region: 'eu-west-1' }),
         events: new EventBridgeClient({ region: 'eu-west-1' }),
+        cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
       },
       config: readConfig(seeded.functionEnv),
       log: { info: () => undefined, warn: (m) => warnings.push(m), error: (m) => errors.push(m) },
       metrics: { addMetric: (name, _unit, value) => metrics.push([name, value]) },
       now: () => fake.now(),
       sleep: async (ms) => fake.advance(ms),
+    },
+  };
+}
+
+export interface FreshEnvironment {
+  readonly fake: AwsState;
+  readonly env: SeededEnvironment;
+  readonly run: FunctionRun;
+  /** The live weights of the environment's traffic rule. */
+  weights(): { stable: number; canary: number };
+}
+
+/**
+ * A new fake and a seeded environment (canary at 10 %) before each test of the calling file or
+ * describe block, with the function's dependencies on it. The SDK clients are stubbed once.
+ */
+export function freshEnvironmentEachTest(newState: () => AwsState): FreshEnvironment {
+  const stubs = newState().install();
+  let current: { fake: AwsState; env: SeededEnvironment; run: FunctionRun } | undefined;
+  beforeEach(() => {
+    for (const s of Object.values(stubs)) s.reset();
+    const fake = newState();
+    fake.install(stubs);
+    const env = seedEnvironment(fake, { canaryTraffic: 10 });
+    current = { fake, env, run: functionDeps(fake, env) };
+  });
+  const now = () => {
+    if (!current) throw new Error('freshEnvironmentEachTest: used outside a test');
+    return current;
+  };
+  return {
+    get fake() {
+      return now().fake;
+    },
+    get env() {
+      return now().env;
+    },
+    get run() {
+      return now().run;
+    },
+    weights: () => {
+      const { fake, env } = now();
+      return fake.weights(env.outputs.trafficRuleArn, env.outputs.stableTargetGroupArn, env.outputs.canaryTargetGroupArn);
     },
   };
 }

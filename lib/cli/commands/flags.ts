@@ -2,13 +2,16 @@
  * `flags list` and `flags set NAME=true|false... [--immediate]`. Values are validated by the flag
  * module; a change is a new hosted version of the last completed document, deployed with the
  * gradual strategy (watched by the rollback monitor) unless --immediate, which first stops a
- * deployment in progress the way AppConfig allows (lib/shared/flag-deployments.ts).
+ * deployment in progress the way AppConfig allows (lib/shared/flag-deployments.ts). While rolled
+ * back, --immediate first disables the rollback monitor's actions as the rollback function does
+ * (lib/shared/rollback-monitor.ts): AppConfig would roll the change back while a trigger fires.
  */
 import { CreateHostedConfigurationVersionCommand, GetDeploymentCommand, StartDeploymentCommand } from '@aws-sdk/client-appconfig';
 import { describeError } from '../../shared/aws-errors';
 import { DEPLOYMENT_IN_PROGRESS, stopFlagDeployment } from '../../shared/flag-deployments';
 import { changedFlags, flagNameProblem, flagValuesOf, FLAG_NAMES, serializeFlagDocument, withValues, type FlagName, type FlagValues } from '../../shared/feature-flags';
-import { flagStrategyName } from '../../shared/names';
+import { flagStrategyName, rollbackMonitorName } from '../../shared/names';
+import { setMonitorActions } from '../../shared/rollback-monitor';
 import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
 import { CliError, EXIT_CODES, Interrupted, Refusal, UsageError } from '../errors';
@@ -138,6 +141,15 @@ async function set(ctx: CommandContext, changes: Partial<FlagValues>, immediate:
     ),
   );
   const strategy = immediate ? stack.outputs.flagsImmediateStrategyId : stack.outputs.flagsGradualStrategyId;
+  if (immediate && latch.latched) {
+    const monitor = rollbackMonitorName(ctx.environment);
+    try {
+      await setMonitorActions(ctx.clients.cloudwatch, monitor, false);
+      ctx.report.say(`Disabled the actions of ${monitor} (as the rollback does; resume enables them): AppConfig keeps this deployment while a trigger fires.`);
+    } catch (error) {
+      ctx.report.warn(`the actions of ${monitor} could not be disabled (${describeError(error)}): AppConfig rolls this deployment back while a trigger fires`);
+    }
+  }
   let deploymentNumber: number;
   try {
     const started = await ctx.clients.appconfig.send(

@@ -8,11 +8,20 @@
  *    flags. Without this update a stack last deployed before the rollback would think the
  *    configured flags are still deployed, and no deploy would ever turn them back on.
  * 2. only then set the latch to `clear`.
- * Stopped between the two, the environment stays latched and safe; running resume again finishes.
+ * 3. then enable the actions of the rollback monitor again, which the rollback disabled so that
+ *    AppConfig would keep its flag deployment (lib/shared/rollback-monitor.ts). Last, because while
+ *    the latch is set the function's enforce path disables them again before any flag deployment,
+ *    and because step 1's latched flag deployment must not be rolled back by a monitor still firing;
+ *    once the latch is clear nothing disables them but a new rollback. Until this step the next
+ *    gradual flag deployment is unwatched, for the seconds it takes.
+ * Stopped between steps, the environment stays safe; running resume again finishes (with the latch
+ * already clear it only enables the monitor's actions, if they are still disabled).
  */
 import { UpdateStackCommand } from '@aws-sdk/client-cloudformation';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { rollbackMonitorName } from '../../shared/names';
 import { LATCH_CLEAR } from '../../shared/rollback-contract';
+import { monitorActionsEnabled, setMonitorActions } from '../../shared/rollback-monitor';
 import { PARAMETER_NAMES } from '../../shared/stack-contract';
 import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
@@ -37,11 +46,19 @@ export async function resume(ctx: CommandContext, options: Readonly<Record<strin
   const stack = await describeServiceStack(ctx);
   assertStackIdle(stack);
   const latch = await readLatch(ctx, stack);
+  const monitor = rollbackMonitorName(ctx.environment);
   if (!latch.latched) {
+    // A resume stopped after clearing the latch left the monitor's actions disabled: finish it.
+    const enabled = await aws(`reading the rollback monitor ${monitor} (cloudwatch:DescribeAlarms)`, () => monitorActionsEnabled(ctx.clients.cloudwatch, monitor));
+    const finish = enabled === false && confirm;
+    if (finish) await enableMonitor(ctx, monitor);
     return {
-      exitCode: EXIT_CODES.ok,
-      summary: [`${ctx.environment} is not rolled back (latch clear): nothing to resume.`],
-      data: { changed: false, latch: 'clear' },
+      exitCode: enabled === false && !confirm ? EXIT_CODES.refused : EXIT_CODES.ok,
+      summary: [
+        `${ctx.environment} is not rolled back (latch clear): nothing to resume.${finish ? ` ${enabledText(monitor)}` : ''}`,
+        ...(enabled === false && !confirm ? [`The actions of ${monitor} are still disabled. Run again with --confirm to enable them: npx mcp-rollout resume --environment ${ctx.environment} --confirm`] : []),
+      ],
+      data: { changed: finish, latch: 'clear', monitorActionsEnabled: finish || enabled !== false },
     };
   }
   const firing = await readFiringPagingAlarms(ctx);
@@ -65,6 +82,7 @@ export async function resume(ctx: CommandContext, options: Readonly<Record<strin
   const plan = [
     `1. update ${stack.name} with its deployed template and ${PARAMETER_NAMES.canaryTraffic} ${stack.parameters.canaryTraffic} -> 0 while the latch is set: CloudFormation records stable 100 / canary 0 and the rolled-back flag document (deployed immediately; it is already live)`,
     `2. set ${stack.outputs.latchParameterName} to "${LATCH_CLEAR}" (now ${describeLatch(latch)})`,
+    `3. enable the actions of ${monitor} again (the rollback disabled them so that AppConfig kept its flag deployment)`,
     `Afterwards the canary gets 0 % and the rollback flags stay off until the next deploy, which restores the configured flag values with the gradual strategy.`,
   ];
   if (!confirm) {
@@ -128,6 +146,7 @@ export async function resume(ctx: CommandContext, options: Readonly<Record<strin
   if (now.latched) {
     throw new CliError(`the latch still reads ${describeLatch(now)} after it was cleared`, `Another rollback may have happened meanwhile: run npx mcp-rollout status --environment ${ctx.environment}.`);
   }
+  await enableMonitor(ctx, monitor);
   const history = await recordRelease(ctx, {
     kind: 'resume',
     ...recordBase(ctx),
@@ -137,9 +156,24 @@ export async function resume(ctx: CommandContext, options: Readonly<Record<strin
   return {
     exitCode: EXIT_CODES.ok,
     summary: [
+      enabledText(monitor),
       `Resumed ${ctx.environment}: latch clear, canary at 0 %. The rollback flags stay off until the next deploy restores the configured values (gradual strategy: ${ctx.config.flags.gradual.deploymentMinutes} min, then a ${ctx.config.flags.gradual.bakeMinutes}-minute bake).`,
       `Next: npx mcp-rollout deploy --environment ${ctx.environment} --traffic 10 --canary-image <fixed tag>`,
     ],
-    data: { confirmed: true, changed: true, pinnedTraffic: pinned, latch: 'clear', previousLatch: latch, history },
+    data: { confirmed: true, changed: true, pinnedTraffic: pinned, latch: 'clear', previousLatch: latch, monitorActionsEnabled: true, history },
   };
+}
+
+const enabledText = (monitor: string) => `Enabled the actions of ${monitor} again: AppConfig rolls a flag deployment back while a trigger fires.`;
+
+async function enableMonitor(ctx: CommandContext, monitor: string): Promise<void> {
+  try {
+    await setMonitorActions(ctx.clients.cloudwatch, monitor, true);
+  } catch (error) {
+    const failed = explainAwsError(error, `enabling the actions of ${monitor} (cloudwatch:EnableAlarmActions)`);
+    throw new CliError(
+      `the latch is clear, but the actions of ${monitor} could not be enabled again: until they are, AppConfig does not roll a flag deployment back when a trigger fires (${failed.message})`,
+      `Run npx mcp-rollout resume --environment ${ctx.environment} --confirm again (it only enables them), or: aws cloudwatch enable-alarm-actions --alarm-names ${monitor}`,
+    );
+  }
 }

@@ -10,6 +10,7 @@
  * pipe or with NO_COLOR set; the view ends with links to the dashboards and console pages.
  */
 import { flagValuesOf, FLAG_NAMES } from '../../shared/feature-flags';
+import { rollbackMonitorName } from '../../shared/names';
 import { SLOT_NAMES } from '../../shared/environment-names';
 import { trafficWeights } from '../../shared/traffic-weights';
 import type { EnvironmentCommand } from '../command';
@@ -85,6 +86,16 @@ export async function status(ctx: CommandContext, options: Readonly<Record<strin
   }
   const firing = alarms.filter((a) => a.state === 'ALARM' && isPagingAlarm(a.name));
   for (const a of firing) attention.push(`${a.name} is in ALARM`);
+  // The rollback disables the monitor's actions so AppConfig keeps its flag deployment
+  // (lib/shared/rollback-monitor.ts); resume enables them. Disabled without a rollback in force,
+  // no flag deployment is rolled back when a trigger fires.
+  const monitor = alarms.find((a) => a.name === rollbackMonitorName(ctx.environment));
+  const monitorDisabled = monitor !== undefined && !monitor.actionsEnabled;
+  if (monitorDisabled && !latch.latched) {
+    attention.push(
+      `the actions of ${monitor.name} are disabled while no rollback is in force: AppConfig does not roll a flag deployment back when a trigger fires (run npx mcp-rollout resume --environment ${ctx.environment} --confirm)`,
+    );
+  }
   for (const slot of SLOT_NAMES) {
     if (weights[slot] > 0 && health[slot].healthy === 0) attention.push(`${slot} gets ${weights[slot]} % of traffic but has no healthy target`);
   }
@@ -117,6 +128,7 @@ export async function status(ctx: CommandContext, options: Readonly<Record<strin
     '',
     `alarms: ${alarmCounts.map(([state, n]) => `${n} ${paint(STATE_STYLE[state] ?? 'bold', state)}`).join(', ') || 'none found'}`,
     ...notOk.map((a) => `  ${paint(STATE_STYLE[a.state] ?? 'bold', a.state.padEnd(17))} ${a.name}`),
+    ...(monitorDisabled ? [`  rollback monitor ${monitor.name}: actions disabled${latch.latched ? ' (expected while rolled back; resume enables them)' : ''}`] : []),
     '',
     `last rollback: ${
       lastRollback
