@@ -115,6 +115,21 @@ describe('status --watch', () => {
     expect(run.code).toBe(0);
   });
 
+  test('a refresh that fails with an advice built from where the operator stands shows that advice, not its source', async () => {
+    const w = world();
+    let reads = 0;
+    mocks.cloudformation.on(DescribeStacksCommand).callsFake(async (input: { StackName?: string }) => {
+      if (input.StackName === 'Production-Service') reads += 1;
+      if (reads === 2) throw new CloudFormationServiceException({ name: 'ValidationError', message: 'Stack busy', $fault: 'client', $metadata: {} });
+      return w.describeStack();
+    });
+    const run = await runCommand(['status', '--environment', 'production', '--watch', '--timeout', '20s'], { clock: new FakeClock() });
+    const views = run.stdout.split('----\n').slice(1);
+    expect(views[1]?.split('\n')[3]).toBe(
+      'next: Run the same command again in a minute; if it keeps failing, look for an AWS event in the region at https://health.aws.amazon.com/health/status.',
+    );
+  });
+
   test('on a terminal each view clears the screen instead of appending', async () => {
     world();
     const run = await runCommand(['status', '--environment', 'production', '--watch', '--timeout', '10s'], { clock: new FakeClock(), stdoutInteractive: true });

@@ -172,6 +172,27 @@ describe('checkEmfLine', () => {
       ['_aws.Timestamp must be a number (milliseconds since the epoch), got nothing'],
     ],
     [
+      'a timestamp in seconds (CloudWatch reads milliseconds: 1970, older than its 14 days)',
+      (l) => {
+        (l._aws as Record<string, unknown>).Timestamp = 1764000000;
+      },
+      ['_aws.Timestamp must be milliseconds since the epoch, got 1764000000 (seconds?)'],
+    ],
+    [
+      'a storage resolution other than 1 or 60',
+      (l) => {
+        ((directive(l, 0).Metrics as Record<string, unknown>[])[0]!).StorageResolution = 5;
+      },
+      ['CloudWatchMetrics[0].Metrics[0]: StorageResolution of "ToolCalls" must be 1 or 60, got 5'],
+    ],
+    [
+      'a negative count',
+      (l) => {
+        l.ToolCalls = -1;
+      },
+      ['"ToolCalls" must be a count (a number of 0 or more, or an array of them), got -1'],
+    ],
+    [
       'no directives',
       (l) => {
         (l._aws as Record<string, unknown>).CloudWatchMetrics = 'ToolCalls';

@@ -162,6 +162,19 @@ export function explainAwsError(error: unknown, doing: string): CliError | Inter
       cause,
     );
   }
+  const network = networkErrorCode(error);
+  if (network !== undefined) {
+    // `status` would fail the same way: point at the network, not at another command.
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    return new CliError(
+      `could not reach AWS (${network}) while ${doing}: ${describeError(error)}`,
+      `Check the network path to AWS (VPN, proxy, DNS or firewall), e.g. \`aws sts get-caller-identity\`, then run the same command again.${
+        endpoint ? ` AWS_ENDPOINT_URL is set to ${endpoint}: unset it unless you meant to use another endpoint.` : ''
+      }`,
+      EXIT_CODES.failed,
+      cause,
+    );
+  }
   if (error instanceof Error && /^Region (is missing|not accepted)/.test(error.message)) {
     return new CliError(
       `no AWS region while ${doing}: ${error.message}`,
@@ -179,6 +192,17 @@ export function explainAwsError(error: unknown, doing: string): CliError | Inter
     EXIT_CODES.failed,
     cause,
   );
+}
+
+/** Socket and DNS failures: no AWS answer at all, so nothing about the live state is known. */
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
+
+function networkErrorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return code;
+  }
+  return undefined;
 }
 
 /** `20.4 s`. */

@@ -40,6 +40,8 @@ export interface EmfCheckResult {
   readonly violations: readonly EmfViolation[];
 }
 
+/** 2001-09-09 in milliseconds; as seconds it is the year 33658: anything below is a timestamp in seconds. */
+const MIN_TIMESTAMP_MS = 1e12;
 /** The unit every contract metric has. */
 const COUNT_UNIT = 'Count';
 const METRIC_NAMES = Object.values(APP_METRICS) as AppMetricName[];
@@ -99,6 +101,9 @@ function emfProblems(line: Record<string, unknown>): string[] {
   if (!isRecord(aws)) return [`_aws must be an object, got ${describe(aws)}`];
   if (typeof aws.Timestamp !== 'number' || !Number.isFinite(aws.Timestamp)) {
     problems.push(`_aws.Timestamp must be a number (milliseconds since the epoch), got ${describe(aws.Timestamp)}`);
+  } else if (aws.Timestamp < MIN_TIMESTAMP_MS) {
+    // Read as milliseconds, a value in seconds lies in January 1970: CloudWatch drops it (14 days at most in the past).
+    problems.push(`_aws.Timestamp must be milliseconds since the epoch, got ${aws.Timestamp} (seconds?)`);
   }
   const directives = aws.CloudWatchMetrics;
   if (!Array.isArray(directives)) {
@@ -157,6 +162,10 @@ function emfProblems(line: Record<string, unknown>): string[] {
         const got = unit === undefined ? 'none (EMF then records "None")' : describe(unit);
         problems.push(`${at}.Metrics[${m}]: unit of "${name}" must be "${COUNT_UNIT}", got ${got}`);
       }
+      const resolution = (metric as Record<string, unknown>).StorageResolution;
+      if (resolution !== undefined && resolution !== 1 && resolution !== 60) {
+        problems.push(`${at}.Metrics[${m}]: StorageResolution of "${name}" must be 1 or 60, got ${describe(resolution)}`);
+      }
       const seen = setsByMetric.get(name) ?? new Set<string>();
       setsByMetric.set(name, seen);
       for (const set of sets) {
@@ -176,6 +185,8 @@ function emfProblems(line: Record<string, unknown>): string[] {
     const numeric = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
     if (!(numeric(value) || (Array.isArray(value) && value.length > 0 && value.every(numeric)))) {
       problems.push(`"${name}" must have a number (or an array of numbers) at the top level of the line, got ${describe(value)}`);
+    } else if ((Array.isArray(value) ? value : [value]).some((v) => (v as number) < 0)) {
+      problems.push(`"${name}" must be a count (a number of 0 or more, or an array of them), got ${describe(value)}`);
     }
   }
   for (const name of DIMENSION_NAMES.filter((n) => usedDimensions.has(n))) {

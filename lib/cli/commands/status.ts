@@ -15,7 +15,7 @@ import { trafficWeights } from '../../shared/traffic-weights';
 import type { EnvironmentCommand } from '../command';
 import { consoleLinks, type ConsoleLink } from '../console-links';
 import type { CommandContext } from '../context';
-import { CliError, EXIT_CODES, Interrupted, UsageError } from '../errors';
+import { adviceText, CliError, EXIT_CODES, Interrupted, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
 import { describeDeployment, isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
 import { durationOption, stringOption } from '../option-values';
@@ -194,7 +194,7 @@ export async function watchStatus(ctx: CommandContext, options: Readonly<Record<
       if (error instanceof Interrupted || ctx.signal.aborted) break;
       if (!(error instanceof CliError)) throw error;
       lastError = error;
-      lines = [ctx.report.paint(['red', 'bold'], `refresh failed: ${error.message}`), `next: ${error.next}`, `(trying again in ${formatDuration(WATCH_INTERVAL_MS)})`];
+      lines = [ctx.report.paint(['red', 'bold'], `refresh failed: ${error.message}`), `next: ${adviceText(error.next, { command: 'status', environment: ctx.environment })}`, `(trying again in ${formatDuration(WATCH_INTERVAL_MS)})`];
     }
     views += 1;
     const now = ctx.clock.now();
