@@ -12,6 +12,7 @@ import { activityLabel, reportActivity } from '../lib/cli/aws-activity';
 import type { Clients, Terminal } from '../lib/cli/context';
 import { arnParts, consoleLinks, consoleOrigin } from '../lib/cli/console-links';
 import { colorsWanted, Reporter, SPINNER_DELAY_MS } from '../lib/cli/output';
+import { Interrupted } from '../lib/cli/errors';
 import { trafficWeights } from '../lib/shared/traffic-weights';
 import { FakeClock, FLAGS_ON, hostedVersion, LATCHED, mocks, NOW, outputsFor, resetMocks, runCommand } from './helpers/cli';
 import { OperatorWorld } from './fakes/operator-world';
@@ -93,6 +94,21 @@ describe('status --watch', () => {
     expect(run.stdout.split('----\n')).toHaveLength(3);
     expect(run.stdout.split('\n')[1]).toBe('production at 2026-11-24T10:00:00.000Z: every 10.0 s until Ctrl-C');
     expect(run.stdout.split('\n').at(-1)).toBe("Stopped watching production after 2 view(s) in 10.0 s (Ctrl-C); exit code 0 is the last view's.");
+  });
+
+  test('Ctrl-C before the first view exits 130 (interrupted), not 1 as if a view had failed', async () => {
+    const w = world();
+    const controller = new AbortController();
+    mocks.cloudformation.on(DescribeStacksCommand).callsFake(async () => {
+      // The operator presses Ctrl-C while the first read is still on its way.
+      controller.abort();
+      throw new Interrupted();
+    });
+    const run = await runCommand(['status', '--environment', 'production', '--watch'], { controller });
+    expect(run.code).toBe(130);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('error: interrupted (Ctrl-C)\nnext: Nothing was changed after the interrupt.\n');
+    expect(w.updates).toEqual([]);
   });
 
   test('a failed refresh is shown in place of the view and the watch goes on', async () => {

@@ -37,6 +37,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
 
 /** Where the operator stands when advice is given: which command failed, on which environment. */
 export interface AdviceContext {
+  /** The command's name; empty when the command line names no known command. */
   readonly command: string;
   readonly environment?: string;
 }
@@ -73,9 +74,13 @@ export class CliError extends Error {
   }
 }
 
+/** Where a wrong command line is explained: the command's own help when the command is known. */
+export const SEE_HELP: Advice = ({ command }) =>
+  command === '' ? 'Run `npx mcp-rollout --help` for the commands and their options.' : `Run \`npx mcp-rollout ${command} --help\` for its options.`;
+
 /** The command line is wrong; nothing was called. */
 export class UsageError extends CliError {
-  constructor(message: string, next: Advice = 'Run `npx mcp-rollout --help` for the commands and their options.') {
+  constructor(message: string, next: Advice = SEE_HELP) {
     super(message, next, EXIT_CODES.usage);
     this.name = 'UsageError';
   }
@@ -131,9 +136,7 @@ export function explainAwsError(error: unknown, doing: string): CliError | Inter
     const { service, operation, region, waitedMs, attempts, attemptLimitMs, endpointOverride } = error.call;
     return new CliError(
       `${service}${region ? ` (${region})` : ''} did not answer ${operation} within ${formatSeconds(waitedMs)} (${attempts} attempt${attempts === 1 ? '' : 's'} of up to ${formatLimit(attemptLimitMs)} each) while ${doing}`,
-      `The network path to AWS looks stalled (VPN, proxy or firewall): check it, e.g. \`aws sts get-caller-identity${region ? ` --region ${region}` : ''}\`, then run the same command again.${
-        endpointOverride ? ` AWS_ENDPOINT_URL is set to ${endpointOverride}: unset it unless you meant to use another endpoint.` : ''
-      }`,
+      `The network path to AWS looks stalled (VPN, proxy or firewall): check it, e.g. \`aws sts get-caller-identity${region ? ` --region ${region}` : ''}\`, then run the same command again.${endpointHint(endpointOverride)}`,
       EXIT_CODES.failed,
       cause,
     );
@@ -165,12 +168,9 @@ export function explainAwsError(error: unknown, doing: string): CliError | Inter
   const network = networkErrorCode(error);
   if (network !== undefined) {
     // `status` would fail the same way: point at the network, not at another command.
-    const endpoint = process.env.AWS_ENDPOINT_URL;
     return new CliError(
       `could not reach AWS (${network}) while ${doing}: ${describeError(error)}`,
-      `Check the network path to AWS (VPN, proxy, DNS or firewall), e.g. \`aws sts get-caller-identity\`, then run the same command again.${
-        endpoint ? ` AWS_ENDPOINT_URL is set to ${endpoint}: unset it unless you meant to use another endpoint.` : ''
-      }`,
+      `Check the network path to AWS (VPN, proxy, DNS or firewall), e.g. \`aws sts get-caller-identity\`, then run the same command again.${endpointHint(process.env.AWS_ENDPOINT_URL)}`,
       EXIT_CODES.failed,
       cause,
     );
@@ -192,6 +192,11 @@ export function explainAwsError(error: unknown, doing: string): CliError | Inter
     EXIT_CODES.failed,
     cause,
   );
+}
+
+/** An AWS_ENDPOINT_URL that sends the calls elsewhere is the first suspect when AWS does not answer. */
+function endpointHint(endpoint: string | undefined): string {
+  return endpoint ? ` AWS_ENDPOINT_URL is set to ${endpoint}: unset it unless you meant to use another endpoint.` : '';
 }
 
 /** Socket and DNS failures: no AWS answer at all, so nothing about the live state is known. */
