@@ -13,7 +13,11 @@ import { COMMANDS } from '../lib/cli/commands';
 const root = path.join(__dirname, '..');
 const DOCS = ['README.md', 'docs/RUNBOOK.md'];
 
-/** Splits a command line into words as sh does: quotes, backslashes, `#` comments; refuses what sh would treat specially. */
+/**
+ * Splits a command line into words as sh does: quotes, backslashes, `#` comments; refuses what sh
+ * would treat specially, except a `*` glob, which the shell expands to file names (`logs/*.log`):
+ * words of the same kind, so the word as written parses as they would.
+ */
 export function shellWords(line: string): string[] {
   const words: string[] = [];
   let word: string | undefined;
@@ -35,7 +39,7 @@ export function shellWords(line: string): string[] {
       word = undefined;
     } else if (c === '#' && word === undefined) {
       break;
-    } else if ('<>|&;()$`*?['.includes(c)) {
+    } else if ('<>|&;()$`?['.includes(c)) {
       throw new Error(`the shell would treat ${JSON.stringify(c)} specially in: ${line}`);
     } else {
       add(c);
@@ -123,6 +127,7 @@ describe('shellWords', () => {
   test.each([
     ['npx mcp-rollout rollback --reason "p95 up" # why', ['npx', 'mcp-rollout', 'rollback', '--reason', 'p95 up']],
     ["a 'b c' d\\ e", ['a', 'b c', 'd e']],
+    ['npx mcp-rollout check-emf logs/*.log', ['npx', 'mcp-rollout', 'check-emf', 'logs/*.log']],
   ])('%s', (line, words) => {
     expect(shellWords(line)).toEqual(words);
   });

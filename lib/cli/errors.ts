@@ -18,6 +18,8 @@ export const EXIT_CODES = {
   needsAttention: 4,
   /** Bad command line (EX_USAGE). */
   usage: 64,
+  /** `check-emf`: an input file cannot be read, nothing was checked (EX_NOINPUT). */
+  noInput: 66,
   /** Ctrl-C (128 + SIGINT). */
   interrupted: 130,
 } as const;
@@ -32,6 +34,7 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   [EXIT_CODES.refused]: 'refused, nothing changed (latched, not confirmed, production drill, a deployment in progress)',
   [EXIT_CODES.needsAttention]: 'status: something needs attention (an alarm, weights, a slot without healthy targets)',
   [EXIT_CODES.usage]: 'bad command line, nothing called',
+  [EXIT_CODES.noInput]: 'check-emf: an input cannot be read (no such file, a directory), nothing checked',
   [EXIT_CODES.interrupted]: 'interrupted by Ctrl-C; the message says what still runs',
 };
 
