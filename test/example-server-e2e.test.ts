@@ -11,10 +11,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_FLAG_VALUES } from '../lib/shared/feature-flags';
+import { STEP_TIMEOUT_MS, until } from './helpers/until';
 import { AgentStandIn, simplifiedFlags } from './helpers/appconfig-agent-stand-in';
 
 const ROOT = path.join(__dirname, '..');
-const STEP_TIMEOUT_MS = 15_000;
 
 interface Expected {
   readonly tool: string;
@@ -41,17 +41,6 @@ async function checkEmf(log: string, minLines: number): Promise<{ code: number |
     return { code: exitCode, report: JSON.parse(out) as Record<string, unknown>, stderr: err };
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Waits until `check` returns a value, polling, or fails with `what`. */
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

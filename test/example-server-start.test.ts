@@ -12,10 +12,10 @@ import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { DEFAULT_FLAG_VALUES } from '../lib/shared/feature-flags';
+import { until } from './helpers/until';
 import { AgentStandIn, agentUrl, freePort, simplifiedFlags } from './helpers/appconfig-agent-stand-in';
 
 const ROOT = path.join(__dirname, '..');
-const STEP_TIMEOUT_MS = 15_000;
 
 const STACK_ENV = {
   MCP_ENVIRONMENT: 'production',
@@ -57,16 +57,6 @@ class ExampleServer {
 
   stop(): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

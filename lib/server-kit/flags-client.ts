@@ -138,9 +138,10 @@ export class AppConfigAgentFlags implements FlagSource {
   }
 
   /**
-   * Reads until the first good read or the deadline, whichever comes first; resolves with the
-   * status then, never rejects. At start-up the agent may not answer yet: its container is started
-   * before the server's, but it needs a moment to fetch the flags from AppConfig.
+   * Reads until the first good read or the deadline, whichever comes first (a read in flight at
+   * the deadline may add up to `timeoutMs`); resolves with the status then, never rejects. At
+   * start-up the agent may not answer yet: its container is started before the server's, but it
+   * needs a moment to fetch the flags from AppConfig.
    */
   async waitForFirstRead(options: FirstReadOptions): Promise<FlagsStatus> {
     const deadline = Date.now() + options.deadlineMs;
