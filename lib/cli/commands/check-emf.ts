@@ -10,8 +10,7 @@
  * fails the build as a missing file rather than as a bad line. Lines are read one at a time and
  * the report is bounded, so a log of any size fits in memory.
  */
-import { statSync } from 'node:fs';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { EmfLineChecker, formatEmfReport } from '../../server-kit/emf-checker';
