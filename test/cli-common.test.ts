@@ -41,7 +41,9 @@ describe('command line', () => {
   ])('%j is a usage error (exit 64) that names the option and what is allowed', async (argv, message) => {
     const run = await runCommand(argv);
     expect(run.code).toBe(64);
-    expect(run.stderr).toBe(`${message}\nnext: Run \`npx mcp-rollout --help\` for the commands and their options.\n`);
+    // An unknown command gets the command list; a known one its own help.
+    const help = argv[0] === 'launch' ? 'npx mcp-rollout --help` for the commands and their options' : `npx mcp-rollout ${argv[0]} --help\` for its options`;
+    expect(run.stderr).toBe(`${message}\nnext: Run \`${help}.\n`);
     expect(mocks.cloudformation.calls()).toHaveLength(0);
   });
 });

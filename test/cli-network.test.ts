@@ -245,3 +245,22 @@ describe('Ctrl-C and changes in flight (real SSM client, local HTTP endpoint)', 
 test("the rollback invoke waits longer than the function's own timeout", () => {
   expect(ROLLBACK_INVOKE_TIMEOUT_MS).toBeGreaterThan(ROLLBACK_FUNCTION_TIMEOUT.toMilliseconds() + AWS_TIMEOUTS.connectionMs);
 });
+
+test('the bin: a refused connection (nothing listens) gets network advice, not "run status", which fails the same way', async () => {
+  const closed = new StalledEndpoint();
+  const closedUrl = await closed.start();
+  await closed.stop();
+  const child = spawn(process.execPath, [bin, 'rollback', '--environment', 'staging'], {
+    env: { ...process.env, ...AWS_ENV, AWS_ENDPOINT_URL: closedUrl, AWS_MAX_ATTEMPTS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  expect(code).toBe(1);
+  const [error, next] = err.split('\n');
+  expect(error).toMatch(/^error: could not reach AWS \(ECONNREFUSED\) while reading stack Staging-Service: Error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+  expect(next).toBe(
+    `next: Check the network path to AWS (VPN, proxy, DNS or firewall), e.g. \`aws sts get-caller-identity\`, then run the same command again. AWS_ENDPOINT_URL is set to ${closedUrl}: unset it unless you meant to use another endpoint.`,
+  );
+}, 20_000);

@@ -12,6 +12,7 @@ import { activityLabel, reportActivity } from '../lib/cli/aws-activity';
 import type { Clients, Terminal } from '../lib/cli/context';
 import { arnParts, consoleLinks, consoleOrigin } from '../lib/cli/console-links';
 import { colorsWanted, Reporter, SPINNER_DELAY_MS } from '../lib/cli/output';
+import { Interrupted } from '../lib/cli/errors';
 import { trafficWeights } from '../lib/shared/traffic-weights';
 import { FakeClock, FLAGS_ON, hostedVersion, LATCHED, mocks, NOW, outputsFor, resetMocks, runCommand } from './helpers/cli';
 import { OperatorWorld } from './fakes/operator-world';
@@ -95,6 +96,21 @@ describe('status --watch', () => {
     expect(run.stdout.split('\n').at(-1)).toBe("Stopped watching production after 2 view(s) in 10.0 s (Ctrl-C); exit code 0 is the last view's.");
   });
 
+  test('Ctrl-C before the first view exits 130 (interrupted), not 1 as if a view had failed', async () => {
+    const w = world();
+    const controller = new AbortController();
+    mocks.cloudformation.on(DescribeStacksCommand).callsFake(async () => {
+      // The operator presses Ctrl-C while the first read is still on its way.
+      controller.abort();
+      throw new Interrupted();
+    });
+    const run = await runCommand(['status', '--environment', 'production', '--watch'], { controller });
+    expect(run.code).toBe(130);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('error: interrupted (Ctrl-C)\nnext: Nothing was changed after the interrupt.\n');
+    expect(w.updates).toEqual([]);
+  });
+
   test('a failed refresh is shown in place of the view and the watch goes on', async () => {
     const w = world();
     let reads = 0;
@@ -113,6 +129,21 @@ describe('status --watch', () => {
     ]);
     expect(views[2]).toContain('healthy: nothing needs attention');
     expect(run.code).toBe(0);
+  });
+
+  test('a refresh that fails with an advice built from where the operator stands shows that advice, not its source', async () => {
+    const w = world();
+    let reads = 0;
+    mocks.cloudformation.on(DescribeStacksCommand).callsFake(async (input: { StackName?: string }) => {
+      if (input.StackName === 'Production-Service') reads += 1;
+      if (reads === 2) throw new CloudFormationServiceException({ name: 'ValidationError', message: 'Stack busy', $fault: 'client', $metadata: {} });
+      return w.describeStack();
+    });
+    const run = await runCommand(['status', '--environment', 'production', '--watch', '--timeout', '20s'], { clock: new FakeClock() });
+    const views = run.stdout.split('----\n').slice(1);
+    expect(views[1]?.split('\n')[3]).toBe(
+      'next: Run the same command again in a minute; if it keeps failing, look for an AWS event in the region at https://health.aws.amazon.com/health/status.',
+    );
   });
 
   test('on a terminal each view clears the screen instead of appending', async () => {

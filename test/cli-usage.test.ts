@@ -19,6 +19,8 @@ import { testConfig } from './helpers/config';
 beforeEach(resetMocks);
 
 const USAGE_NEXT = 'next: Run `npx mcp-rollout --help` for the commands and their options.\n';
+/** The advice of a usage error once the command is known: that command's help. */
+const commandHelp = (command: string) => `next: Run \`npx mcp-rollout ${command} --help\` for its options.\n`;
 const cfnError = (name: string, message: string) => new CloudFormationServiceException({ name, message, $fault: 'server', $metadata: { httpStatusCode: 500 } });
 
 describe('free text pastes: the words after --reason are the reason', () => {
@@ -46,7 +48,7 @@ describe('free text pastes: the words after --reason are the reason', () => {
   test('--reason followed by an option says it needs a value', async () => {
     const run = await runCommand(['rollback', '--environment', 'production', '--reason', '--confirm']);
     expect(run.code).toBe(64);
-    expect(run.stderr).toBe(`error: --reason needs a value: --reason <text...>\n${USAGE_NEXT}`);
+    expect(run.stderr).toBe(`error: --reason needs a value: --reason <text...>\n${commandHelp('rollback')}`);
   });
 });
 
@@ -59,7 +61,7 @@ describe('repeated options', () => {
   ])('%j is refused, naming the option', async (argv, message) => {
     const run = await runCommand(argv);
     expect(run.code).toBe(64);
-    expect(run.stderr).toBe(`error: ${message}\n${USAGE_NEXT}`);
+    expect(run.stderr).toBe(`error: ${message}\n${commandHelp(argv[0]!)}`);
     expect(mocks.cloudformation.calls()).toHaveLength(0);
   });
 
@@ -76,7 +78,7 @@ describe('help, version and "did you mean"', () => {
   test.each([[['status', '-h']], [['status', '--help']], [['help', 'status']], [['status', '--environment', 'production', '-h']]])('%j shows the help of status', async (argv) => {
     const run = await runCommand(argv);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n')[0]).toBe('usage: npx mcp-rollout status --environment <name>');
+    expect(run.stdout.split('\n')[0]).toBe('usage: npx mcp-rollout status --environment <name> [--watch]');
     expect(mocks.cloudformation.calls()).toHaveLength(0);
   });
 
@@ -92,6 +94,39 @@ describe('help, version and "did you mean"', () => {
     expect(run).toEqual({ code: 0, stdout: `mcp-rollout ${version}`, stderr: '' });
   });
 
+  test.each([[['--version', '--json']], [['version', '--json']]])('%j prints one JSON document', async (argv) => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    const run = await runCommand(argv);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ command: 'version', exitCode: 0, version, node: process.version });
+    expect(run.stderr).toBe('');
+  });
+
+  test('`version` is the same as --version (as in `cdk version` and `kubectl version`)', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(await runCommand(['version'])).toEqual({ code: 0, stdout: `mcp-rollout ${version}`, stderr: '' });
+  });
+
+  test.each([
+    [['-v'], 'error: -v is not an option: the version is --version (in the CDK CLI -v means --verbose, in kubectl the log level)'],
+    [['--version', '--environment', 'production'], 'error: --version takes no option but --json, got "--environment" "production"'],
+  ])('%j is a usage error', async (argv, message) => {
+    const run = await runCommand(argv);
+    expect(run.code).toBe(64);
+    expect(run.stderr).toBe(`${message}\n${USAGE_NEXT}`);
+  });
+
+  test.each([
+    [['status', '--environment', 'production', '--timeout', '30m'], 'status'],
+    [['status', '--enviroment', 'production'], 'status'],
+    [['rollback', '--environment', 'production', '--reason', '--confirm'], 'rollback'],
+    [['check-emf', '--min-lines', 'x'], 'check-emf'],
+  ])('%j: a usage error of a known command points at that command\'s help', async (argv, command) => {
+    const run = await runCommand(argv);
+    expect(run.code).toBe(64);
+    expect(run.stderr.split('\n')[1]).toBe(`next: Run \`npx mcp-rollout ${command} --help\` for its options.`);
+  });
+
   test.each([
     [['stauts', '--environment', 'production'], 'unknown command "stauts" (did you mean "status"?); the commands are release, approve, abort, deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
     [['rollbak'], 'unknown command "rollbak" (did you mean "rollback"?); the commands are release, approve, abort, deploy, gate, promote, undo, rollback, resume, status, history, flags, drill, check-emf'],
@@ -102,7 +137,9 @@ describe('help, version and "did you mean"', () => {
   ])('%j suggests the closest name', async (argv, message) => {
     const run = await runCommand(argv);
     expect(run.code).toBe(64);
-    expect(run.stderr).toBe(`error: ${message}\n${USAGE_NEXT}`);
+    // An unknown command (help promot included) gets the command list; a known one its own help.
+    const known = ['status', 'rollback'].includes(argv[0]!);
+    expect(run.stderr).toBe(`error: ${message}\n${known ? commandHelp(argv[0]!) : USAGE_NEXT}`);
   });
 });
 
@@ -236,6 +273,28 @@ describe('fitted to the terminal', () => {
     const log = terminal(40, false);
     new Reporter(log.t, false).progress(long);
     expect(log.err()).toBe(`${long}\n`);
+  });
+
+  test.each([50, 60, 80])("each command's usage wraps between whole options at %s columns, never leaving a lone bracket", async (width) => {
+    for (const command of COMMANDS) {
+      const run = await runCommand([command.name, '--help'], { columns: width });
+      const usage = run.stdout.split('\n\n')[0]!.split('\n');
+      for (const line of usage) {
+        expect(line.length).toBeLessThanOrEqual(width);
+        expect(line).not.toMatch(/^\s*[\]|]+$/);
+      }
+      // Joined again, the lines are the usage text.
+      expect(usage.map((l) => l.trim()).join(' ')).toBe(`usage: npx mcp-rollout ${command.usage}`);
+    }
+  });
+
+  test('the usage of status at 50 columns', async () => {
+    const run = await runCommand(['status', '--help'], { columns: 50 });
+    expect(run.stdout.split('\n\n')[0]!.split('\n')).toEqual([
+      'usage: npx mcp-rollout status --environment <name>',
+      '                       [--watch]',
+      '                       [--timeout <duration>]',
+    ]);
   });
 
   test.each([[undefined, 80], [60, 60], [100, 100]])('help wraps to the terminal (%s columns -> %s)', async (columns, width) => {

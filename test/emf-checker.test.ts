@@ -1,4 +1,4 @@
-import { checkEmfLine, checkEmfLines, formatEmfReport } from '../lib/server-kit/emf-checker';
+import { checkEmfLine, checkEmfLines, EmfLineChecker, formatEmfReport, MAX_REPORTED_PROBLEMS } from '../lib/server-kit/emf-checker';
 
 /** A conforming line, as the instrumentation writes it for a failed call. */
 const GOOD = {
@@ -172,6 +172,51 @@ describe('checkEmfLine', () => {
       ['_aws.Timestamp must be a number (milliseconds since the epoch), got nothing'],
     ],
     [
+      'a timestamp in seconds (CloudWatch reads milliseconds: 1970, older than its 14 days)',
+      (l) => {
+        (l._aws as Record<string, unknown>).Timestamp = 1764000000;
+      },
+      ['_aws.Timestamp must be milliseconds since the epoch, got 1764000000 (seconds?)'],
+    ],
+    [
+      'a storage resolution other than 1 or 60',
+      (l) => {
+        ((directive(l, 0).Metrics as Record<string, unknown>[])[0]!).StorageResolution = 5;
+      },
+      ['CloudWatchMetrics[0].Metrics[0]: StorageResolution of "ToolCalls" must be 1 or 60, got 5'],
+    ],
+    [
+      'a negative count',
+      (l) => {
+        l.ToolCalls = -1;
+      },
+      ['"ToolCalls" must be a count (a number of 0 or more, or an array of them), got -1'],
+    ],
+    [
+      'the same metric and dimension set declared in two directives (CloudWatch counts the value twice)',
+      (l) => {
+        (directive(l, 1).Metrics as unknown[]).push({ Name: 'ToolCalls', Unit: 'Count' });
+      },
+      [
+        'CloudWatchMetrics[1].Metrics[1]: "ToolCalls" with dimension set [Environment, Slot] is declared a second time in this line; CloudWatch would count its value twice',
+        'CloudWatchMetrics[1].Metrics[1]: "ToolCalls" with dimension set [Environment, Slot, Tool] is declared a second time in this line; CloudWatch would count its value twice',
+        'CloudWatchMetrics[1].Dimensions[2]: dimension set [Environment, Slot, ErrorCategory] is outside the contract for "ToolCalls"; allowed: [Environment, Slot], [Environment, Slot, Tool]',
+      ],
+    ],
+    [
+      'the same dimension set twice in one directive (names in another order are the same set)',
+      (l) => {
+        directive(l, 0).Dimensions = [
+          ['Environment', 'Slot'],
+          ['Slot', 'Environment'],
+        ];
+      },
+      [
+        'CloudWatchMetrics[0].Metrics[0]: "ToolCalls" with dimension set [Slot, Environment] is declared a second time in this line; CloudWatch would count its value twice',
+        'CloudWatchMetrics[0].Metrics[1]: "ToolCallSuccesses" with dimension set [Slot, Environment] is declared a second time in this line; CloudWatch would count its value twice',
+      ],
+    ],
+    [
       'no directives',
       (l) => {
         (l._aws as Record<string, unknown>).CloudWatchMetrics = 'ToolCalls';
@@ -207,35 +252,83 @@ describe('checkEmfLine', () => {
 describe('checkEmfLines and the report', () => {
   const text = ['starting', JSON.stringify(GOOD), variant((l) => (l.Slot = 'blue')), '', variant((l) => directive(l, 0).Namespace = 'X')].join('\n');
 
-  test('numbers lines from 1, counts EMF and skipped lines, and lists every problem', () => {
-    const result = checkEmfLines(text.split('\n'));
+  test('numbers lines from 1, counts EMF and skipped lines, lists every problem and counts them by reason', () => {
+    const result = checkEmfLines(text.split('\n'), 'server.log');
     expect(result).toEqual({
       emfLines: 3,
       skippedLines: 2,
+      violatingLines: 2,
+      problems: 2,
+      problemsByReason: { 'dimension-value': 1, namespace: 1 },
       violations: [
-        { line: 3, problems: ['Slot must be one of stable, canary, got "blue"'] },
-        { line: 5, problems: ['CloudWatchMetrics[0].Namespace: wrong namespace "X"; the contract\'s is "MCP/HierarchicalTools"'] },
+        { source: 'server.log', line: 3, problems: ['Slot must be one of stable, canary, got "blue"'] },
+        { source: 'server.log', line: 5, problems: ['CloudWatchMetrics[0].Namespace: wrong namespace "X"; the contract\'s is "MCP/HierarchicalTools"'] },
       ],
+      omittedProblems: 0,
     });
-    expect(formatEmfReport(result, 'server.log')).toEqual([
+    expect(formatEmfReport(result)).toEqual([
       'server.log:3: Slot must be one of stable, canary, got "blue"',
       'server.log:5: CloudWatchMetrics[0].Namespace: wrong namespace "X"; the contract\'s is "MCP/HierarchicalTools"',
+      'problems by reason:',
+      '  1  a wrong namespace',
+      '  1  a dimension value outside the contract',
       '2 of 3 EMF lines do not conform to the metrics contract (2 other lines skipped)',
     ]);
   });
 
   test('a conforming input says so', () => {
     const result = checkEmfLines([JSON.stringify(GOOD), 'hello']);
-    expect(formatEmfReport(result, '<stdin>')).toEqual(['1 EMF line conforms to the metrics contract (1 other line skipped)']);
+    expect(formatEmfReport(result)).toEqual(['1 EMF line conforms to the metrics contract (1 other line skipped)']);
   });
 
   test('one failing line reads in the singular', () => {
-    expect(formatEmfReport(checkEmfLines([variant((l) => (l.Slot = 'blue'))]), 'x').at(-1)).toBe('1 of 1 EMF line does not conform to the metrics contract (0 other lines skipped)');
+    expect(formatEmfReport(checkEmfLines([variant((l) => (l.Slot = 'blue'))])).at(-1)).toBe('1 of 1 EMF line does not conform to the metrics contract (0 other lines skipped)');
   });
 
   test('an input without EMF lines says that nothing was checked', () => {
-    expect(formatEmfReport(checkEmfLines(['hello']), '<stdin>')).toEqual([
-      'no EMF lines found (1 other line skipped): nothing to check',
+    expect(formatEmfReport(checkEmfLines(['hello']))).toEqual(['no EMF lines found (1 other line skipped): nothing to check']);
+  });
+
+  test('memory and output stay bounded: 200,000 bad lines keep the first 100 problems and count the rest by reason', () => {
+    const bad = variant((l) => {
+      directive(l, 0).Dimensions = [['Environment', 'Slot', 'service']];
+      l.service = 'mcp';
+    });
+    const checker = new EmfLineChecker({ source: 'big.log' });
+    for (let i = 0; i < 200_000; i++) checker.add(bad);
+    const result = checker.result();
+    expect(result.violations.flatMap((v) => v.problems)).toHaveLength(MAX_REPORTED_PROBLEMS);
+    expect(MAX_REPORTED_PROBLEMS).toBe(100);
+    // 3 problems a line: the 34th line is cut after its first problem.
+    expect(result.violations).toHaveLength(34);
+    expect(result.violations[33]).toEqual({ source: 'big.log', line: 34, problems: ['CloudWatchMetrics[0].Dimensions[0]: dimension "service" is outside the contract; allowed: Environment, Slot, Tool, ErrorCategory'] });
+    expect(result).toMatchObject({
+      emfLines: 200_000,
+      violatingLines: 200_000,
+      problems: 600_000,
+      problemsByReason: { 'unknown-dimension': 200_000, 'alarm-set-missing': 400_000 },
+      omittedProblems: 599_900,
+    });
+    const report = formatEmfReport(result);
+    expect(report).toHaveLength(100 + 5);
+    expect(report.slice(100)).toEqual([
+      '... and 599900 more problems (the first 100 are shown above)',
+      'problems by reason:',
+      "  400000  a metric without the alarms' dimension set",
+      '  200000  a dimension outside the contract',
+      '200000 of 200000 EMF lines do not conform to the metrics contract (0 other lines skipped)',
+    ]);
+  });
+
+  test('lines are numbered per source', () => {
+    const checker = new EmfLineChecker({ source: 'a.log' });
+    checker.add('hello');
+    checker.add(variant((l) => (l.Slot = 'blue')));
+    checker.startSource('b.log');
+    checker.add(variant((l) => (l.Slot = 'green')));
+    expect(formatEmfReport(checker.result()).slice(0, 2)).toEqual([
+      'a.log:2: Slot must be one of stable, canary, got "blue"',
+      'b.log:1: Slot must be one of stable, canary, got "green"',
     ]);
   });
 });

@@ -2,7 +2,7 @@
  * The loop end to end (issue 14): the official MCP SDK client calls the example server, started
  * as `npm run example-server` starts it, with the environment the stack sets; a stand-in for the
  * AppConfig Agent serves the flags, changes them, then becomes unreachable. Every line the server
- * writes to stdout must be EMF that passes the contract checker, and the counts must match the
+ * writes to stdout must be EMF that passes `check-emf` (the CLI's bin), and the counts must match the
  * calls made. Loopback only, ephemeral ports, every process and server stopped, bounded in time.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -11,11 +11,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { DEFAULT_FLAG_VALUES } from '../lib/shared/feature-flags';
-import { checkEmfLines } from '../lib/server-kit/emf-checker';
+import { STEP_TIMEOUT_MS, until } from './helpers/until';
 import { AgentStandIn, simplifiedFlags } from './helpers/appconfig-agent-stand-in';
 
 const ROOT = path.join(__dirname, '..');
-const STEP_TIMEOUT_MS = 15_000;
 
 interface Expected {
   readonly tool: string;
@@ -24,14 +23,24 @@ interface Expected {
   readonly enums?: readonly [validations: number, failures: number, corrections: number, newPatterns: number];
 }
 
-/** Waits until `check` returns a value, polling, or fails with `what`. */
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = STEP_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+/**
+ * `npx mcp-rollout check-emf --json --min-lines <n> -` as a server team's CI runs it: the CLI's bin
+ * in a child process, the log on its standard input, killed if it takes longer than the step.
+ */
+async function checkEmf(log: string, minLines: number): Promise<{ code: number | null; report: Record<string, unknown>; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'mcp-rollout.js'), 'check-emf', '--json', '--min-lines', String(minLines), '-'], { cwd: ROOT });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT_MS);
+  const code = new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  child.stdin.end(log);
+  try {
+    const exitCode = await code;
+    return { code: exitCode, report: JSON.parse(out) as Record<string, unknown>, stderr: err };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -148,7 +157,13 @@ describe('example server, SDK client, stand-in AppConfig Agent, EMF checker', ()
     expect(await exit).toBe(0);
 
     const lines = stdout.split('\n').filter((l) => l !== '');
-    expect(checkEmfLines(lines)).toEqual({ emfLines: expected.length, skippedLines: 0, violations: [] });
+    // Every line is EMF, checked by the real `check-emf` command, and there is one per call.
+    const check = await checkEmf(stdout, expected.length);
+    expect(check).toEqual({
+      code: 0,
+      report: expect.objectContaining({ command: 'check-emf', exitCode: 0, emfLines: expected.length, skippedLines: 0, violatingLines: 0, problems: 0, minLines: expected.length }),
+      stderr: '',
+    });
 
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const sum = (metric: string, where: (r: Record<string, unknown>) => boolean = () => true) =>

@@ -90,3 +90,25 @@ describe('HealthCheck over HTTP', () => {
     expect(((await res.json()) as { status: string }).status).toBe('draining');
   });
 });
+
+describe('on ECS (ECS_CONTAINER_METADATA_URI_V4 set, as Fargate sets it in every container)', () => {
+  const ecs = { ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/0123456789abcdef-1234567890' };
+
+  test('MCP_ENVIRONMENT and MCP_SLOT are required: a task without them would report its metrics as staging/stable', () => {
+    expect(() => serverKitEnvironment(ecs)).toThrow(
+      [
+        'Invalid server environment:',
+        '  - MCP_ENVIRONMENT is required on ECS (ECS_CONTAINER_METADATA_URI_V4 is set): one of staging, production',
+        '  - MCP_SLOT is required on ECS (ECS_CONTAINER_METADATA_URI_V4 is set): one of stable, canary',
+      ].join('\n'),
+    );
+  });
+
+  test('with both set it starts; the namespace and flags URL keep their defaults', () => {
+    expect(serverKitEnvironment({ ...ecs, MCP_ENVIRONMENT: 'production', MCP_SLOT: 'canary' })).toEqual({
+      environment: 'production',
+      slot: 'canary',
+      defaulted: ['MCP_METRICS_NAMESPACE', 'MCP_FEATURE_FLAGS_URL'],
+    });
+  });
+});

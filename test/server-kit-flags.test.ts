@@ -2,7 +2,7 @@ import { DEFAULT_FLAG_VALUES } from '../lib/shared/feature-flags';
 import { AppConfigAgentFlags, parseAgentFlags } from '../lib/server-kit/flags-client';
 import { HealthCheck } from '../lib/server-kit/health';
 import { ServerKit } from '../lib/server-kit/server-kit';
-import { AgentStandIn, simplifiedFlags } from './helpers/appconfig-agent-stand-in';
+import { AgentStandIn, agentUrl, freePort, simplifiedFlags } from './helpers/appconfig-agent-stand-in';
 
 const OFF = { ...DEFAULT_FLAG_VALUES, auto_correction_enabled: false, enhanced_error_messages: false };
 
@@ -144,5 +144,60 @@ describe('AppConfigAgentFlags without an agent URL', () => {
     [{ timeoutMs: 0 }, 'timeoutMs must be a number of milliseconds above 0, got 0'],
   ])('fails when %j', (options, message) => {
     expect(() => new AppConfigAgentFlags(options)).toThrow(message);
+  });
+});
+
+describe('the first read at start-up (a task whose AppConfig Agent is not ready yet)', () => {
+  const agents: AgentStandIn[] = [];
+  afterEach(async () => {
+    for (const agent of agents.splice(0)) await agent.stop().catch(() => undefined);
+  });
+
+  test('waitForFirstRead retries until the agent answers; ready() only then', async () => {
+    const port = await freePort();
+    const log: string[] = [];
+    const flags = new AppConfigAgentFlags({ url: agentUrl(port), timeoutMs: 200, log: (m) => log.push(m) });
+    expect(flags.ready()).toBe(false);
+    setTimeout(() => void AgentStandIn.start(simplifiedFlags(OFF), '9', port).then((a) => agents.push(a)), 300);
+    const status = await flags.waitForFirstRead({ deadlineMs: 5000, retryDelayMs: 50 });
+    expect(status).toMatchObject({ source: 'agent', values: OFF, version: '9' });
+    expect(flags.ready()).toBe(true);
+    expect(log).toEqual(["feature flags: the AppConfig Agent is unreachable (ECONNREFUSED); keeping the seed's defaults (every flag on)", 'feature flags: read version 9 from the AppConfig Agent']);
+  });
+
+  test('waitForFirstRead gives up at the deadline with the last error; the client stays not ready', async () => {
+    const flags = new AppConfigAgentFlags({ url: agentUrl(await freePort()), timeoutMs: 200, log: () => undefined });
+    const started = Date.now();
+    const status = await flags.waitForFirstRead({ deadlineMs: 400, retryDelayMs: 50 });
+    const took = Date.now() - started;
+    expect(status).toEqual({ source: 'defaults', values: DEFAULT_FLAG_VALUES, lastError: 'the AppConfig Agent is unreachable (ECONNREFUSED)' });
+    expect(flags.ready()).toBe(false);
+    expect(took).toBeGreaterThanOrEqual(400);
+    expect(took).toBeLessThan(1500);
+  });
+
+  test('without an agent URL the client is ready at once (a local run)', async () => {
+    const flags = new AppConfigAgentFlags();
+    expect(flags.ready()).toBe(true);
+    expect(await flags.waitForFirstRead({ deadlineMs: 10_000 })).toEqual({ source: 'defaults', values: DEFAULT_FLAG_VALUES });
+  });
+
+  test('/health answers 503 "starting" before the first good read, then 200; a lost agent later keeps it 200', async () => {
+    const port = await freePort();
+    const flags = new AppConfigAgentFlags({ url: agentUrl(port), timeoutMs: 200, log: () => undefined });
+    const health = new HealthCheck(new ServerKit({ environment: 'production', slot: 'canary', tools: [], flags }), flags);
+    await flags.refresh();
+    expect(health.ready).toBe(false);
+    expect(health.body()).toEqual({ status: 'starting', environment: 'production', slot: 'canary', flags: { source: 'defaults', lastError: 'the AppConfig Agent is unreachable (ECONNREFUSED)' } });
+    expect(health.statusCode()).toBe(503);
+    const agent = await AgentStandIn.start(simplifiedFlags(OFF), '2', port);
+    agents.push(agent);
+    await flags.refresh();
+    expect(health.ready).toBe(true);
+    expect(health.body().status).toBe('ok');
+    expect(health.statusCode()).toBe(200);
+    await agent.stop();
+    await flags.refresh();
+    expect([health.body().status, health.statusCode()]).toEqual(['ok', 200]);
   });
 });

@@ -206,3 +206,16 @@ describe('ServerKit options', () => {
     expect(() => new ServerKit({ environment: 'staging', slot: 'stable', tools: ['ok'], ...(override as object) })).toThrow(message);
   });
 });
+
+test('a stdout that went away (EPIPE) does not end the server: the default writer listens for the error', () => {
+  const kit = new ServerKit({ environment: 'production', slot: 'canary', tools: ['echo'] });
+  expect(kit.environment).toBe('production');
+  const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    expect(() => process.stdout.emit('error', epipe)).not.toThrow();
+    expect(stderr).toHaveBeenCalledWith('server-kit: cannot write EMF lines to stdout (write EPIPE); the calls go on without metrics\n');
+  } finally {
+    stderr.mockRestore();
+  }
+});

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ERROR_CATEGORIES, type ErrorCategory } from '../lib/shared/metrics-contract';
+import { CONTAINER_ENVIRONMENT, ERROR_CATEGORIES, type ErrorCategory } from '../lib/shared/metrics-contract';
 import { checkEmfLine } from '../lib/server-kit/emf-checker';
 import { EmfLineBuilder } from '../lib/server-kit/emf-line';
 
@@ -34,4 +34,10 @@ test("the README's example line is one the instrumentation writes, and it confor
     fields._aws.Timestamp,
   );
   expect(line).toBe(rebuilt);
+});
+
+test('the README lists exactly the variables the stack gives each container', () => {
+  const table = readme.slice(readme.indexOf('| variable | value |'));
+  const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+  expect(rows.map((r) => /^\| `([^`]+)`/.exec(r)![1])).toEqual(Object.values(CONTAINER_ENVIRONMENT));
 });

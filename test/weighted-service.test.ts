@@ -6,7 +6,7 @@ import { percentOption } from '../lib/cli/option-values';
 import { IMAGE_TAG_PATTERN, SERVICE_OUTPUTS, serviceStackName, serviceStackSelector } from '../lib/shared/stack-contract';
 
 // Two configurations, each synthesized once: the default (HTTPS, region-agnostic) and a staging
-// that serves plain HTTP in a fixed region.
+// that serves plain HTTP in a fixed region, its server on port 3000.
 const defaults = synthesize();
 const plainHttp = synthesize(
   testConfig({
@@ -14,6 +14,7 @@ const plainHttp = synthesize(
       staging: {
         region: 'eu-west-1',
         tls: { certificateArnParameter: undefined, allowPlainHttp: true },
+        container: { port: 3000 },
       },
     },
   }),
@@ -332,6 +333,22 @@ describe('slots', () => {
       ]),
     });
     expect(taskDefinition.Properties).toMatchObject({ Cpu: '1024', Memory: '2048', NetworkMode: 'awsvpc' });
+  });
+
+  test.each(['stable', 'canary'] as const)('the %s container is told where to listen: PORT is the container port, HOST 0.0.0.0 (a target on loopback is out of the ALB\'s reach)', (slot) => {
+    const server = (resourceOf(production, prodService.slots[slot].taskDefinition) as Json).Properties.ContainerDefinitions[0];
+    expect(server.Environment).toEqual(expect.arrayContaining([{ Name: 'PORT', Value: '8080' }, { Name: 'HOST', Value: '0.0.0.0' }]));
+  });
+
+  test('a container port other than 8080 reaches the server as PORT, matching the port mapping and the target group', () => {
+    const template = plainHttp.service.staging;
+    const servers = Object.values(template.findResources('AWS::ECS::TaskDefinition')).map((t) => (t as Json).Properties.ContainerDefinitions[0]);
+    expect(servers).toHaveLength(2);
+    for (const server of servers) {
+      expect(server.PortMappings).toEqual([{ ContainerPort: 3000, Protocol: 'tcp' }]);
+      expect(server.Environment).toEqual(expect.arrayContaining([{ Name: 'PORT', Value: '3000' }, { Name: 'HOST', Value: '0.0.0.0' }]));
+    }
+    template.resourcePropertiesCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 3000, HealthCheckPath: '/health', TargetType: 'ip' }, 2);
   });
 
   test('staging containers are told they are in staging', () => {

@@ -1,11 +1,18 @@
 /**
  * The example server's HTTP side: Streamable HTTP on `/mcp`, stateless (no `Mcp-Session-Id`: any
  * request may land on any task of either slot, README "MCP sessions"), and `/health`.
+ *
+ * `/mcp` refuses a browser page of another origin (403, the MCP specification's Origin rule), and
+ * any call before the flags have been read once (503): the load balancer routes to every target
+ * of a target group whose targets are all unhealthy (it fails open,
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html),
+ * so a starting canary may get requests that /health alone would not keep away.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { HealthCheck, ServerKit } from '../../lib/server-kit';
+import { isLoopbackHost, originPolicy, originProblem, type OriginPolicy } from '../../lib/server-kit/origin';
 import { createMcpServer } from './mcp-server';
 
 export const MCP_PATH = '/mcp';
@@ -16,6 +23,8 @@ export interface ExampleServerOptions {
   readonly port: number;
   readonly kit: ServerKit;
   readonly health: HealthCheck;
+  /** Which browser pages may call /mcp. @default - pages of this machine when `host` is loopback, none otherwise */
+  readonly origins?: OriginPolicy;
 }
 
 export interface RunningExampleServer {
@@ -26,9 +35,6 @@ export interface RunningExampleServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
-const LOOPBACK_HOST_HEADERS = ['127.0.0.1', 'localhost', '[::1]'];
-
 function jsonRpcError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
@@ -36,7 +42,8 @@ function jsonRpcError(res: ServerResponse, status: number, message: string, head
 export async function startExampleServer(options: ExampleServerOptions): Promise<RunningExampleServer> {
   const { kit, health } = options;
   // Bound to loopback, refuse other Host headers (DNS rebinding), as the SDK's createMcpExpressApp does.
-  const checkHost = LOOPBACK_HOSTS.includes(options.host);
+  const checkHost = isLoopbackHost(options.host);
+  const origins = options.origins ?? originPolicy(options.host);
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
     const calls = kit.toolCalls();
@@ -54,7 +61,7 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
   const http = createServer((req, res) => {
     if (checkHost) {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-      if (!LOOPBACK_HOST_HEADERS.includes(host)) {
+      if (!isLoopbackHost(host)) {
         jsonRpcError(res, 403, `Host ${JSON.stringify(req.headers.host ?? '')} is not allowed on a loopback server`);
         return;
       }
@@ -65,9 +72,18 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
       res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route for ${path}; MCP is on ${MCP_PATH}, health on ${health.path}` }));
       return;
     }
+    const forbidden = originProblem(req.headers.origin, origins);
+    if (forbidden !== undefined) {
+      jsonRpcError(res, 403, `Forbidden: ${forbidden}`);
+      return;
+    }
     if (req.method !== 'POST') {
       // Stateless: no SSE stream to GET, no session to DELETE.
       jsonRpcError(res, 405, 'Method not allowed: this server is stateless, use POST.', { allow: 'POST' });
+      return;
+    }
+    if (!health.ready) {
+      jsonRpcError(res, 503, 'Service starting: the feature flags have not been read yet; try again shortly', { 'retry-after': '1' });
       return;
     }
     handleMcp(req, res).catch((error: unknown) => {

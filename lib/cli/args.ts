@@ -42,7 +42,7 @@ interface ParsedWords {
 
 export type ParsedCommandLine =
   | { readonly kind: 'help'; readonly command?: CliCommand }
-  | { readonly kind: 'version' }
+  | { readonly kind: 'version'; readonly json: boolean }
   | ({
       readonly kind: 'environment';
       readonly command: EnvironmentCommand;
@@ -57,7 +57,9 @@ export type ParsedCommandLine =
 export function parseCommandLine(argv: readonly string[], commands: readonly CliCommand[]): ParsedCommandLine {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h') return { kind: 'help' };
-  if (first === '--version') return { kind: 'version' };
+  if (first === '--version' || first === 'version') return versionLine(rest);
+  // Users of the CDK CLI and kubectl know -v as verbosity, not as the version: say which it is not.
+  if (first === '-v') throw new UsageError('-v is not an option: the version is --version (in the CDK CLI -v means --verbose, in kubectl the log level)');
   if (first === 'help') {
     if (rest.length === 0) return { kind: 'help' };
     if (rest.length > 1) throw new UsageError(`help takes one command, got ${rest.map((w) => JSON.stringify(w)).join(' ')}`);
@@ -103,6 +105,13 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Cli
     ...(typeof profile === 'string' ? { profile } : {}),
     ...words,
   };
+}
+
+/** `--version [--json]` (or `version [--json]`, as `cdk version` and `kubectl version`). */
+function versionLine(rest: readonly string[]): ParsedCommandLine {
+  const other = rest.filter((w) => w !== '--json');
+  if (other.length > 0) throw new UsageError(`--version takes no option but --json, got ${other.map((w) => JSON.stringify(w)).join(' ')}`);
+  return { kind: 'version', json: rest.includes('--json') };
 }
 
 function findCommand(word: string, commands: readonly CliCommand[]): CliCommand {

@@ -18,6 +18,8 @@ export const EXIT_CODES = {
   needsAttention: 4,
   /** Bad command line (EX_USAGE). */
   usage: 64,
+  /** `check-emf`: an input file cannot be read, nothing was checked (EX_NOINPUT). */
+  noInput: 66,
   /** Ctrl-C (128 + SIGINT). */
   interrupted: 130,
 } as const;
@@ -32,11 +34,13 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   [EXIT_CODES.refused]: 'refused, nothing changed (latched, not confirmed, production drill, a deployment in progress)',
   [EXIT_CODES.needsAttention]: 'status: something needs attention (an alarm, weights, a slot without healthy targets)',
   [EXIT_CODES.usage]: 'bad command line, nothing called',
+  [EXIT_CODES.noInput]: 'check-emf: an input cannot be read (no such file, a directory), nothing checked',
   [EXIT_CODES.interrupted]: 'interrupted by Ctrl-C; the message says what still runs',
 };
 
 /** Where the operator stands when advice is given: which command failed, on which environment. */
 export interface AdviceContext {
+  /** The command's name; empty when the command line names no known command. */
   readonly command: string;
   readonly environment?: string;
 }
@@ -73,9 +77,13 @@ export class CliError extends Error {
   }
 }
 
+/** Where a wrong command line is explained: the command's own help when the command is known. */
+export const SEE_HELP: Advice = ({ command }) =>
+  command === '' ? 'Run `npx mcp-rollout --help` for the commands and their options.' : `Run \`npx mcp-rollout ${command} --help\` for its options.`;
+
 /** The command line is wrong; nothing was called. */
 export class UsageError extends CliError {
-  constructor(message: string, next: Advice = 'Run `npx mcp-rollout --help` for the commands and their options.') {
+  constructor(message: string, next: Advice = SEE_HELP) {
     super(message, next, EXIT_CODES.usage);
     this.name = 'UsageError';
   }
@@ -131,9 +139,7 @@ export function explainAwsError(error: unknown, doing: string): CliError | Inter
     const { service, operation, region, waitedMs, attempts, attemptLimitMs, endpointOverride } = error.call;
     return new CliError(
       `${service}${region ? ` (${region})` : ''} did not answer ${operation} within ${formatSeconds(waitedMs)} (${attempts} attempt${attempts === 1 ? '' : 's'} of up to ${formatLimit(attemptLimitMs)} each) while ${doing}`,
-      `The network path to AWS looks stalled (VPN, proxy or firewall): check it, e.g. \`aws sts get-caller-identity${region ? ` --region ${region}` : ''}\`, then run the same command again.${
-        endpointOverride ? ` AWS_ENDPOINT_URL is set to ${endpointOverride}: unset it unless you meant to use another endpoint.` : ''
-      }`,
+      `The network path to AWS looks stalled (VPN, proxy or firewall): check it, e.g. \`aws sts get-caller-identity${region ? ` --region ${region}` : ''}\`, then run the same command again.${endpointHint(endpointOverride)}`,
       EXIT_CODES.failed,
       cause,
     );
@@ -162,6 +168,16 @@ export function explainAwsError(error: unknown, doing: string): CliError | Inter
       cause,
     );
   }
+  const network = networkErrorCode(error);
+  if (network !== undefined) {
+    // `status` would fail the same way: point at the network, not at another command.
+    return new CliError(
+      `could not reach AWS (${network}) while ${doing}: ${describeError(error)}`,
+      `Check the network path to AWS (VPN, proxy, DNS or firewall), e.g. \`aws sts get-caller-identity\`, then run the same command again.${endpointHint(process.env.AWS_ENDPOINT_URL)}`,
+      EXIT_CODES.failed,
+      cause,
+    );
+  }
   if (error instanceof Error && /^Region (is missing|not accepted)/.test(error.message)) {
     return new CliError(
       `no AWS region while ${doing}: ${error.message}`,
@@ -179,6 +195,22 @@ export function explainAwsError(error: unknown, doing: string): CliError | Inter
     EXIT_CODES.failed,
     cause,
   );
+}
+
+/** An AWS_ENDPOINT_URL that sends the calls elsewhere is the first suspect when AWS does not answer. */
+function endpointHint(endpoint: string | undefined): string {
+  return endpoint ? ` AWS_ENDPOINT_URL is set to ${endpoint}: unset it unless you meant to use another endpoint.` : '';
+}
+
+/** Socket and DNS failures: no AWS answer at all, so nothing about the live state is known. */
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
+
+function networkErrorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return code;
+  }
+  return undefined;
 }
 
 /** `20.4 s`. */

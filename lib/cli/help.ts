@@ -10,15 +10,17 @@ export const DEFAULT_WIDTH = 80;
 const MIN_WIDTH = 40;
 
 /**
- * Wraps `text` after `prefix`, continuing under the text's first column. `atoms` are the pieces
- * that must stay whole: words, or for a synopsis whole `[--option value]` groups.
+ * Wraps `text` after `prefix`, continuing under the text's first column. A string wraps between
+ * words; an array gives the pieces that should stay whole (whole `[--option value]` groups of a
+ * synopsis), and a piece wider than the room wraps between its words after all.
  */
-export function wrap(prefix: string, text: string | readonly string[], width: number, atoms: RegExp = /\S+/g): string[] {
+export function wrap(prefix: string, text: string | readonly string[], width: number): string[] {
   const indent = ' '.repeat(prefix.length);
   const room = Math.max(width, MIN_WIDTH) - prefix.length;
   const lines: string[] = [];
   let line = '';
-  for (const atom of typeof text === 'string' ? (text.match(atoms) ?? []) : text) {
+  const pieces = typeof text === 'string' ? (text.match(/\S+/g) ?? []) : text.flatMap((p) => (p.length > room ? (p.match(/\S+/g) ?? []) : [p]));
+  for (const atom of pieces) {
     if (line !== '' && line.length + 1 + atom.length > room) {
       lines.push(line);
       line = atom;
@@ -30,8 +32,27 @@ export function wrap(prefix: string, text: string | readonly string[], width: nu
   return lines.map((l, i) => `${i === 0 ? prefix : indent}${l}`.trimEnd());
 }
 
-/** A synopsis wraps between options, never inside `[--window 30m]`. */
-const SYNOPSIS_ATOMS = /\[[^\]]*\]|\S+/g;
+/**
+ * A synopsis as the pieces it wraps between: words, and whole bracket groups, nested ones included
+ * (`[--template [--approve-template <digest>]]` is one piece, so no line is left with a lone `]`).
+ */
+export function synopsisPieces(synopsis: string): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  let depth = 0;
+  for (const char of synopsis) {
+    if (char === ' ' && depth === 0) {
+      if (piece !== '') pieces.push(piece);
+      piece = '';
+      continue;
+    }
+    piece += char;
+    if (char === '[') depth++;
+    else if (char === ']') depth = Math.max(0, depth - 1);
+  }
+  if (piece !== '') pieces.push(piece);
+  return pieces;
+}
 
 function optionLabel(name: string, spec: OptionSpec): string {
   return `--${name}${spec.value ? ` ${spec.value}` : ''}`;
@@ -51,7 +72,7 @@ export function helpText(
     return [
       ...wrap('', 'mcp-rollout: deploy phases, gate, promote, rollback, resume, status, flags and drills for the MCP service', width),
       '',
-      ...wrap('usage: ', 'npx mcp-rollout <command> --environment <name> [options]', width, SYNOPSIS_ATOMS),
+      ...wrap('usage: ', synopsisPieces('npx mcp-rollout <command> --environment <name> [options]'), width),
       '',
       ...commands.flatMap((c) => wrap(`  ${c.name.padEnd(nameWidth)} `, c.summary, width)),
       '',
@@ -64,7 +85,7 @@ export function helpText(
     ];
   }
   return [
-    ...wrap('usage: npx mcp-rollout ', command.usage, width, SYNOPSIS_ATOMS),
+    ...wrap('usage: npx mcp-rollout ', synopsisPieces(command.usage), width),
     '',
     ...wrap('', command.summary, width),
     '',

@@ -25,8 +25,9 @@ export async function runCli(argv: readonly string[], deps: CliDeps, commands: r
     line = parseCommandLine(argv, commands);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    const at = { command: argv[0] ?? '' };
-    new Reporter(deps.terminal, argv.includes('--json')).error(at.command, undefined, error.message, adviceText(error.next, at), error.exitCode);
+    const named = argv[0] ?? '';
+    const at = { command: commands.some((c) => c.name === named) ? named : '' };
+    new Reporter(deps.terminal, argv.includes('--json')).error(named, undefined, error.message, adviceText(error.next, at), error.exitCode);
     return error.exitCode;
   }
   if (line.kind === 'help') {
@@ -34,7 +35,11 @@ export async function runCli(argv: readonly string[], deps: CliDeps, commands: r
     return EXIT_CODES.ok;
   }
   if (line.kind === 'version') {
-    deps.terminal.stdout(`mcp-rollout ${CLI_VERSION}`);
+    new Reporter(deps.terminal, line.json).result('version', undefined, {
+      exitCode: EXIT_CODES.ok,
+      summary: [`mcp-rollout ${CLI_VERSION}`],
+      data: { version: CLI_VERSION, node: process.version },
+    });
     return EXIT_CODES.ok;
   }
 

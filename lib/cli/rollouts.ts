@@ -25,7 +25,7 @@ import {
   type RolloutOutputKey,
 } from '../shared/rollout-contract';
 import type { CommandContext } from './context';
-import { CliError, explainAwsError } from './errors';
+import { adviceText, CliError, explainAwsError } from './errors';
 import { aws } from './live-state';
 
 export interface RolloutStackState {
@@ -323,7 +323,7 @@ export async function rolloutSection(ctx: CommandContext): Promise<{ lines: stri
     state = await readRolloutStatus(ctx);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    return { lines: [`rollout: unknown (${error.message}; ${error.next})`], data: { error: error.message } };
+    return { lines: [`rollout: unknown (${error.message}; ${adviceText(error.next, { command: 'status', environment: ctx.environment })})`], data: { error: error.message } };
   }
   const progress = state.running ?? state.last;
   const lines = progress ? describeProgress(progress, ctx.environment) : [`rollout: none yet (npx mcp-rollout release --environment ${ctx.environment} --canary-image <tag> starts one)`];

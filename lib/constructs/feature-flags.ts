@@ -282,6 +282,11 @@ export class FeatureFlags extends Construct {
       },
       logging: ecs.LogDrivers.awsLogs({ logGroup: slot.logGroup, streamPrefix: 'appconfig-agent' }),
     });
+    // START, not HEALTHY: AWS advises a container health check and a HEALTHY dependency for the
+    // agent (https://docs.aws.amazon.com/appconfig/latest/userguide/appconfig-integration-containers-agent-starting-ecs.html)
+    // but documents no endpoint or command to probe it with, nor what its image contains; a guessed
+    // check that failed would mark this essential container UNHEALTHY and stop every task. The
+    // server waits for its first flag read instead, answering 503 until then (FLAGS_START_DEADLINE_MS).
     server.addContainerDependencies({ container: agent, condition: ecs.ContainerDependencyCondition.START });
     server.addEnvironment(CONTAINER_ENVIRONMENT.featureFlagsUrl, `http://localhost:${APPCONFIG_AGENT_PORT}${this.agentPath}`);
     this.grantRead(taskDefinition.taskRole);

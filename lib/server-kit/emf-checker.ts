@@ -11,7 +11,13 @@
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html):
  * `_aws.Timestamp` (milliseconds since the epoch) and `_aws.CloudWatchMetrics` (directives of
  * Namespace, Dimensions and Metrics) are required; each dimension named in a set and each metric
- * must be a top-level member of the line; a metric without `Unit` is recorded as `None`.
+ * must be a top-level member of the line; a metric without `Unit` is recorded as `None`. Each
+ * directive's metrics are extracted once per dimension set of that directive, so a metric declared
+ * twice with the same set in one line publishes its value twice: the counts the alarms divide
+ * would be off.
+ *
+ * Memory and output are bounded whatever the log's size: the checker keeps the first
+ * MAX_REPORTED_PROBLEMS problems and counts the others by reason.
  */
 import { ENVIRONMENT_NAMES, SLOT_NAMES } from '../shared/environment-names';
 import {
@@ -28,8 +34,36 @@ export type EmfLineCheck =
   | { readonly kind: 'conforms' }
   | { readonly kind: 'violates'; readonly problems: readonly string[] };
 
+/** Why a line does not conform, one reason per kind of problem (the report counts them). */
+export const EMF_PROBLEM_REASONS = {
+  'invalid-json': 'an EMF-looking line that is not valid JSON',
+  malformed: 'an _aws member of the wrong shape',
+  timestamp: 'a Timestamp missing or not in milliseconds',
+  namespace: 'a wrong namespace',
+  'unknown-dimension': 'a dimension outside the contract',
+  'unknown-metric': 'an unknown metric',
+  unit: 'a unit other than Count',
+  'storage-resolution': 'a StorageResolution other than 1 or 60',
+  'dimension-set': 'a dimension set outside the contract',
+  'duplicate-declaration': 'a metric declared twice with the same dimension set',
+  'alarm-set-missing': "a metric without the alarms' dimension set",
+  'metric-value': 'a metric value missing or not a number',
+  'negative-count': 'a negative count',
+  'dimension-value-missing': 'a missing dimension value',
+  'dimension-value': 'a dimension value outside the contract',
+} as const;
+
+export type EmfProblemReason = keyof typeof EMF_PROBLEM_REASONS;
+
+interface EmfProblem {
+  readonly reason: EmfProblemReason;
+  readonly message: string;
+}
+
 export interface EmfViolation {
-  /** 1-based line number. */
+  /** The file (or `<stdin>`) the line is in. */
+  readonly source: string;
+  /** 1-based line number within the source. */
   readonly line: number;
   readonly problems: readonly string[];
 }
@@ -37,9 +71,23 @@ export interface EmfViolation {
 export interface EmfCheckResult {
   readonly emfLines: number;
   readonly skippedLines: number;
+  /** EMF lines with at least one problem. */
+  readonly violatingLines: number;
+  /** Problems found, reported or not. */
+  readonly problems: number;
+  /** Problems found by reason (reasons that occurred only). */
+  readonly problemsByReason: Readonly<Partial<Record<EmfProblemReason, number>>>;
+  /** The lines with the first MAX_REPORTED_PROBLEMS problems, in order. */
   readonly violations: readonly EmfViolation[];
+  /** Problems found after the first MAX_REPORTED_PROBLEMS: counted, not kept. */
+  readonly omittedProblems: number;
 }
 
+/** How many problems a check keeps and prints; the rest are counted by reason. */
+export const MAX_REPORTED_PROBLEMS = 100;
+
+/** 2001-09-09 in milliseconds; as seconds it is the year 33658: anything below is a timestamp in seconds. */
+const MIN_TIMESTAMP_MS = 1e12;
 /** The unit every contract metric has. */
 const COUNT_UNIT = 'Count';
 const METRIC_NAMES = Object.values(APP_METRICS) as AppMetricName[];
@@ -78,31 +126,39 @@ function isMetricName(name: unknown): name is AppMetricName {
 
 /** Checks one log line. Lines that are not EMF (no `_aws` member) are `not-emf`. */
 export function checkEmfLine(text: string): EmfLineCheck {
+  const problems = lineProblems(text);
+  if (problems === undefined) return { kind: 'not-emf' };
+  return problems.length === 0 ? { kind: 'conforms' } : { kind: 'violates', problems: problems.map((p) => p.message) };
+}
+
+/** The problems of one line, or undefined when it is not EMF. */
+function lineProblems(text: string): EmfProblem[] | undefined {
   const trimmed = text.trim();
-  if (!trimmed.startsWith('{')) return { kind: 'not-emf' };
+  if (!trimmed.startsWith('{')) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(trimmed);
   } catch {
-    return trimmed.includes('"_aws"')
-      ? { kind: 'violates', problems: ['names "_aws" but is not valid JSON (a truncated EMF line?)'] }
-      : { kind: 'not-emf' };
+    return trimmed.includes('"_aws"') ? [{ reason: 'invalid-json', message: 'names "_aws" but is not valid JSON (a truncated EMF line?)' }] : undefined;
   }
-  if (!isRecord(parsed) || !('_aws' in parsed)) return { kind: 'not-emf' };
-  const problems = emfProblems(parsed);
-  return problems.length === 0 ? { kind: 'conforms' } : { kind: 'violates', problems };
+  if (!isRecord(parsed) || !('_aws' in parsed)) return undefined;
+  return emfProblems(parsed);
 }
 
-function emfProblems(line: Record<string, unknown>): string[] {
-  const problems: string[] = [];
+function emfProblems(line: Record<string, unknown>): EmfProblem[] {
+  const problems: EmfProblem[] = [];
+  const add = (reason: EmfProblemReason, message: string) => problems.push({ reason, message });
   const aws = line._aws;
-  if (!isRecord(aws)) return [`_aws must be an object, got ${describe(aws)}`];
+  if (!isRecord(aws)) return [{ reason: 'malformed', message: `_aws must be an object, got ${describe(aws)}` }];
   if (typeof aws.Timestamp !== 'number' || !Number.isFinite(aws.Timestamp)) {
-    problems.push(`_aws.Timestamp must be a number (milliseconds since the epoch), got ${describe(aws.Timestamp)}`);
+    add('timestamp', `_aws.Timestamp must be a number (milliseconds since the epoch), got ${describe(aws.Timestamp)}`);
+  } else if (aws.Timestamp < MIN_TIMESTAMP_MS) {
+    // Read as milliseconds, a value in seconds lies in January 1970: CloudWatch drops it (14 days at most in the past).
+    add('timestamp', `_aws.Timestamp must be milliseconds since the epoch, got ${aws.Timestamp} (seconds?)`);
   }
   const directives = aws.CloudWatchMetrics;
   if (!Array.isArray(directives)) {
-    problems.push(`_aws.CloudWatchMetrics must be an array of metric directives, got ${describe(directives)}`);
+    add('malformed', `_aws.CloudWatchMetrics must be an array of metric directives, got ${describe(directives)}`);
     return problems;
   }
 
@@ -113,28 +169,28 @@ function emfProblems(line: Record<string, unknown>): string[] {
   directives.forEach((directive, d) => {
     const at = `CloudWatchMetrics[${d}]`;
     if (!isRecord(directive)) {
-      problems.push(`${at}: must be an object with Namespace, Dimensions and Metrics, got ${describe(directive)}`);
+      add('malformed', `${at}: must be an object with Namespace, Dimensions and Metrics, got ${describe(directive)}`);
       return;
     }
     if (directive.Namespace !== METRICS_NAMESPACE) {
-      problems.push(`${at}.Namespace: wrong namespace ${describe(directive.Namespace)}; the contract's is "${METRICS_NAMESPACE}"`);
+      add('namespace', `${at}.Namespace: wrong namespace ${describe(directive.Namespace)}; the contract's is "${METRICS_NAMESPACE}"`);
     }
 
     const sets: { readonly index: number; readonly names: readonly string[] }[] = [];
     const dimensions = directive.Dimensions;
     if (!Array.isArray(dimensions)) {
-      problems.push(`${at}.Dimensions: must be an array of dimension sets, got ${describe(dimensions)}`);
+      add('malformed', `${at}.Dimensions: must be an array of dimension sets, got ${describe(dimensions)}`);
     } else {
       dimensions.forEach((set, s) => {
         if (!Array.isArray(set) || !set.every((n): n is string => typeof n === 'string')) {
-          problems.push(`${at}.Dimensions[${s}]: must be an array of dimension names, got ${describe(set)}`);
+          add('malformed', `${at}.Dimensions[${s}]: must be an array of dimension names, got ${describe(set)}`);
           return;
         }
         const unknown = set.filter((n) => !DIMENSION_NAMES.includes(n));
         for (const name of unknown) {
           if (unknownDimensions.has(name)) continue;
           unknownDimensions.add(name);
-          problems.push(`${at}.Dimensions[${s}]: dimension "${name}" is outside the contract; allowed: ${DIMENSION_NAMES.join(', ')}`);
+          add('unknown-dimension', `${at}.Dimensions[${s}]: dimension "${name}" is outside the contract; allowed: ${DIMENSION_NAMES.join(', ')}`);
         }
         set.forEach((n) => usedDimensions.add(n));
         if (unknown.length === 0) sets.push({ index: s, names: set });
@@ -143,96 +199,157 @@ function emfProblems(line: Record<string, unknown>): string[] {
 
     const metrics = directive.Metrics;
     if (!Array.isArray(metrics)) {
-      problems.push(`${at}.Metrics: must be an array of metric definitions, got ${describe(metrics)}`);
+      add('malformed', `${at}.Metrics: must be an array of metric definitions, got ${describe(metrics)}`);
       return;
     }
     metrics.forEach((metric, m) => {
       const name = isRecord(metric) ? metric.Name : undefined;
       if (!isMetricName(name)) {
-        problems.push(`${at}.Metrics[${m}]: unknown metric ${describe(name)}; the contract's metrics are ${METRIC_NAMES.join(', ')}`);
+        add('unknown-metric', `${at}.Metrics[${m}]: unknown metric ${describe(name)}; the contract's metrics are ${METRIC_NAMES.join(', ')}`);
         return;
       }
       const unit = (metric as Record<string, unknown>).Unit;
       if (unit !== COUNT_UNIT) {
         const got = unit === undefined ? 'none (EMF then records "None")' : describe(unit);
-        problems.push(`${at}.Metrics[${m}]: unit of "${name}" must be "${COUNT_UNIT}", got ${got}`);
+        add('unit', `${at}.Metrics[${m}]: unit of "${name}" must be "${COUNT_UNIT}", got ${got}`);
+      }
+      const resolution = (metric as Record<string, unknown>).StorageResolution;
+      if (resolution !== undefined && resolution !== 1 && resolution !== 60) {
+        add('storage-resolution', `${at}.Metrics[${m}]: StorageResolution of "${name}" must be 1 or 60, got ${describe(resolution)}`);
       }
       const seen = setsByMetric.get(name) ?? new Set<string>();
       setsByMetric.set(name, seen);
       for (const set of sets) {
         const key = setKey(set.names);
+        if (seen.has(key)) {
+          add('duplicate-declaration', `${at}.Metrics[${m}]: "${name}" with dimension set ${showSet(set.names)} is declared a second time in this line; CloudWatch would count its value twice`);
+          continue;
+        }
         seen.add(key);
         if (!CONTRACT_SET_KEYS[name].has(key)) {
           const allowed = APP_METRIC_DIMENSION_SETS[name].map(showSet).join(', ');
-          problems.push(`${at}.Dimensions[${set.index}]: dimension set ${showSet(set.names)} is outside the contract for "${name}"; allowed: ${allowed}`);
+          add('dimension-set', `${at}.Dimensions[${set.index}]: dimension set ${showSet(set.names)} is outside the contract for "${name}"; allowed: ${allowed}`);
         }
       }
     });
   });
 
   for (const [name, keys] of setsByMetric) {
-    if (!keys.has(ALARM_SET_KEY)) problems.push(`"${name}" lacks the dimension set ${showSet(ALARM_SET)} that the alarms read`);
+    if (!keys.has(ALARM_SET_KEY)) add('alarm-set-missing', `"${name}" lacks the dimension set ${showSet(ALARM_SET)} that the alarms read`);
     const value = line[name];
     const numeric = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
     if (!(numeric(value) || (Array.isArray(value) && value.length > 0 && value.every(numeric)))) {
-      problems.push(`"${name}" must have a number (or an array of numbers) at the top level of the line, got ${describe(value)}`);
+      add('metric-value', `"${name}" must have a number (or an array of numbers) at the top level of the line, got ${describe(value)}`);
+    } else if ((Array.isArray(value) ? value : [value]).some((v) => (v as number) < 0)) {
+      add('negative-count', `"${name}" must be a count (a number of 0 or more, or an array of them), got ${describe(value)}`);
     }
   }
   for (const name of DIMENSION_NAMES.filter((n) => usedDimensions.has(n))) {
     const value = line[name];
     if (typeof value !== 'string' || value.length === 0) {
-      problems.push(`missing dimension value: "${name}" must be a non-empty string at the top level of the line, got ${describe(value)}`);
+      add('dimension-value-missing', `missing dimension value: "${name}" must be a non-empty string at the top level of the line, got ${describe(value)}`);
       continue;
     }
     const closed = CLOSED_VALUES[name];
-    if (closed && !closed.values.includes(value)) problems.push(`${name} must be ${closed.describe}, got ${describe(value)}`);
+    if (closed && !closed.values.includes(value)) add('dimension-value', `${name} must be ${closed.describe}, got ${describe(value)}`);
   }
   return problems;
 }
 
-/** Checks lines one at a time (a log may be larger than memory); line numbers start at 1. */
+export interface EmfLineCheckerOptions {
+  /** The name of the first source, for the report (`startSource` names the next ones). @default '<stdin>' */
+  readonly source?: string;
+  /** How many problems to keep for the report. @default MAX_REPORTED_PROBLEMS */
+  readonly maxReportedProblems?: number;
+}
+
+/**
+ * Checks lines one at a time, from one source or several in turn; line numbers start at 1 in each.
+ * It keeps the first problems and counts, whatever the number of lines: a log may be larger than
+ * memory, and a report of a million problems helps no one.
+ */
 export class EmfLineChecker {
+  private source: string;
+  private readonly maxReported: number;
   private lineNumber = 0;
   private emfLines = 0;
   private skippedLines = 0;
+  private violatingLines = 0;
+  private problems = 0;
+  private readonly byReason = new Map<EmfProblemReason, number>();
   private readonly violations: EmfViolation[] = [];
+
+  constructor(options: EmfLineCheckerOptions = {}) {
+    this.source = options.source ?? '<stdin>';
+    this.maxReported = options.maxReportedProblems ?? MAX_REPORTED_PROBLEMS;
+  }
+
+  /** The lines added from now on come from `source`, numbered from 1. */
+  startSource(source: string): void {
+    this.source = source;
+    this.lineNumber = 0;
+  }
 
   add(text: string): void {
     this.lineNumber++;
-    const check = checkEmfLine(text);
-    if (check.kind === 'not-emf') {
+    const problems = lineProblems(text);
+    if (problems === undefined) {
       this.skippedLines++;
       return;
     }
     this.emfLines++;
-    if (check.kind === 'violates') this.violations.push({ line: this.lineNumber, problems: check.problems });
+    if (problems.length === 0) return;
+    this.violatingLines++;
+    for (const { reason } of problems) this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
+    const room = this.maxReported - Math.min(this.problems, this.maxReported);
+    this.problems += problems.length;
+    if (room > 0) this.violations.push({ source: this.source, line: this.lineNumber, problems: problems.slice(0, room).map((p) => p.message) });
   }
 
   result(): EmfCheckResult {
-    return { emfLines: this.emfLines, skippedLines: this.skippedLines, violations: [...this.violations] };
+    const reported = this.violations.reduce((n, v) => n + v.problems.length, 0);
+    // In the order of EMF_PROBLEM_REASONS, so the document reads the same from run to run.
+    const problemsByReason = Object.fromEntries(
+      (Object.keys(EMF_PROBLEM_REASONS) as EmfProblemReason[]).filter((r) => this.byReason.has(r)).map((r) => [r, this.byReason.get(r)!]),
+    ) as Partial<Record<EmfProblemReason, number>>;
+    return {
+      emfLines: this.emfLines,
+      skippedLines: this.skippedLines,
+      violatingLines: this.violatingLines,
+      problems: this.problems,
+      problemsByReason,
+      violations: [...this.violations],
+      omittedProblems: this.problems - reported,
+    };
   }
 }
 
-/** Checks every line; line numbers start at 1. */
-export function checkEmfLines(lines: Iterable<string>): EmfCheckResult {
-  const checker = new EmfLineChecker();
+/** Checks every line of one source; line numbers start at 1. */
+export function checkEmfLines(lines: Iterable<string>, source = '<stdin>'): EmfCheckResult {
+  const checker = new EmfLineChecker({ source });
   for (const text of lines) checker.add(text);
   return checker.result();
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** The report: one `<source>:<line>: <problem>` per problem, then a summary. */
-export function formatEmfReport(result: EmfCheckResult, source: string): string[] {
+/**
+ * The report: one `<source>:<line>: <problem>` per kept problem, how many more there were, the
+ * counts by reason, then a summary.
+ */
+export function formatEmfReport(result: EmfCheckResult): string[] {
   const skipped = `(${plural(result.skippedLines, 'other line')} skipped)`;
   if (result.emfLines === 0) return [`no EMF lines found ${skipped}: nothing to check`];
-  const out = result.violations.flatMap((v) => v.problems.map((p) => `${source}:${v.line}: ${p}`));
-  if (result.violations.length === 0) {
+  if (result.violatingLines === 0) {
     const verb = result.emfLines === 1 ? 'conforms' : 'conform';
-    out.push(`${plural(result.emfLines, 'EMF line')} ${verb} to the metrics contract ${skipped}`);
-  } else {
-    const verb = result.violations.length === 1 ? 'does not conform' : 'do not conform';
-    out.push(`${result.violations.length} of ${plural(result.emfLines, 'EMF line')} ${verb} to the metrics contract ${skipped}`);
+    return [`${plural(result.emfLines, 'EMF line')} ${verb} to the metrics contract ${skipped}`];
   }
+  const out = result.violations.flatMap((v) => v.problems.map((p) => `${v.source}:${v.line}: ${p}`));
+  if (result.omittedProblems > 0) out.push(`... and ${result.omittedProblems} more problems (the first ${out.length} are shown above)`);
+  const counts = (Object.entries(result.problemsByReason) as [EmfProblemReason, number][]).sort(([, a], [, b]) => b - a);
+  const width = Math.max(...counts.map(([, n]) => String(n).length));
+  out.push('problems by reason:', ...counts.map(([reason, n]) => `  ${String(n).padStart(width)}  ${EMF_PROBLEM_REASONS[reason]}`));
+  const verb = result.violatingLines === 1 ? 'does not conform' : 'do not conform';
+  out.push(`${result.violatingLines} of ${plural(result.emfLines, 'EMF line')} ${verb} to the metrics contract ${skipped}`);
   return out;
 }

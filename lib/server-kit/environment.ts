@@ -16,7 +16,7 @@ export interface ServerKitEnvironment {
   readonly defaulted: readonly string[];
 }
 
-/** Defaults for a run outside the stack (a laptop, CI): a stable staging task. */
+/** Defaults for a run outside the stack (a laptop, CI): a stable staging task. Never used on ECS. */
 export const LOCAL_DEFAULTS = { environment: 'staging', slot: 'stable' } as const satisfies { environment: EnvironmentName; slot: SlotName };
 
 export class ServerKitEnvironmentError extends Error {
@@ -26,20 +26,30 @@ export class ServerKitEnvironmentError extends Error {
   }
 }
 
+/**
+ * Set by ECS in every container of a Fargate task (platform 1.4.0 and later)
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-metadata-endpoint-v4-fargate.html):
+ * the server runs in a task, where a missing variable is a broken task definition, not a laptop.
+ */
+export const ECS_MARKER = 'ECS_CONTAINER_METADATA_URI_V4';
+
 export function serverKitEnvironment(env: NodeJS.ProcessEnv = process.env): ServerKitEnvironment {
   const problems: string[] = [];
   const defaulted: string[] = [];
-  const oneOf = <T extends string>(variable: string, allowed: readonly T[], fallback: T): T => {
+  const onEcs = (env[ECS_MARKER] ?? '') !== '';
+  /** `required`: no local default on ECS, where the stack always sets it (metrics under another slot would look healthy and be blind). */
+  const oneOf = <T extends string>(variable: string, allowed: readonly T[], fallback: T, required = false): T => {
     const value = env[variable];
     if (value === undefined || value === '') {
-      defaulted.push(variable);
+      if (required && onEcs) problems.push(`${variable} is required on ECS (${ECS_MARKER} is set): one of ${allowed.join(', ')}`);
+      else defaulted.push(variable);
       return fallback;
     }
     if (!(allowed as readonly string[]).includes(value)) problems.push(`${variable} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
     return value as T;
   };
-  const environment = oneOf(CONTAINER_ENVIRONMENT.environment, ENVIRONMENT_NAMES, LOCAL_DEFAULTS.environment);
-  const slot = oneOf(CONTAINER_ENVIRONMENT.slot, SLOT_NAMES, LOCAL_DEFAULTS.slot);
+  const environment = oneOf(CONTAINER_ENVIRONMENT.environment, ENVIRONMENT_NAMES, LOCAL_DEFAULTS.environment, true);
+  const slot = oneOf(CONTAINER_ENVIRONMENT.slot, SLOT_NAMES, LOCAL_DEFAULTS.slot, true);
   const namespace = env[CONTAINER_ENVIRONMENT.namespace];
   if (namespace === undefined || namespace === '') defaulted.push(CONTAINER_ENVIRONMENT.namespace);
   else if (namespace !== METRICS_NAMESPACE) {

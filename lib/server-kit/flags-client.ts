@@ -4,7 +4,9 @@
  *
  * - `get()` never blocks and never throws: it answers the values it holds and, when they are older
  *   than `maxAgeMs`, starts one background read.
- * - Before the first good read it answers the seed's defaults (every flag on).
+ * - Before the first good read it answers the seed's defaults (every flag on) and is not `ready()`:
+ *   a server must not serve then, since the defaults turn on the flags a rollback turned off
+ *   (DESIGN.md D2). `waitForFirstRead` retries the first read until a deadline.
  * - When the agent is unreachable, slow (`timeoutMs`) or serves something invalid, it keeps the
  *   last good values and says so once on stderr; it reads again at most once per `maxAgeMs`.
  *
@@ -46,6 +48,13 @@ export interface FlagsStatus {
   readonly readAt?: number;
   /** Why the last read failed, while it does. */
   readonly lastError?: string;
+}
+
+export interface FirstReadOptions {
+  /** How long to keep trying, in milliseconds (FLAGS_START_DEADLINE_MS in a task). */
+  readonly deadlineMs: number;
+  /** The pause between two attempts. @default 250 */
+  readonly retryDelayMs?: number;
 }
 
 export class FlagsReadError extends Error {
@@ -121,6 +130,28 @@ export class AppConfigAgentFlags implements FlagSource {
 
   status(): FlagsStatus {
     return this.current;
+  }
+
+  /** Whether the values are the agent's (now or from an earlier read), or no agent is configured. */
+  ready(): boolean {
+    return this.url === undefined || this.current.source !== 'defaults';
+  }
+
+  /**
+   * Reads until the first good read or the deadline, whichever comes first (a read in flight at
+   * the deadline may add up to `timeoutMs`); resolves with the status then, never rejects. At
+   * start-up the agent may not answer yet: its container is started before the server's, but it
+   * needs a moment to fetch the flags from AppConfig.
+   */
+  async waitForFirstRead(options: FirstReadOptions): Promise<FlagsStatus> {
+    const deadline = Date.now() + options.deadlineMs;
+    const pause = options.retryDelayMs ?? 250;
+    for (;;) {
+      const status = await this.refresh();
+      const left = deadline - Date.now();
+      if (this.ready() || left <= 0) return status;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+    }
   }
 
   /** Reads the agent now (one read at a time); resolves with the resulting status, never rejects. */

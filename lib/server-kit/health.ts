@@ -2,7 +2,9 @@
  * The `/health` endpoint the target groups probe (DESIGN.md: an MCP endpoint answers a plain GET
  * with 405 or 406, so the load balancer needs its own path).
  *
- * It answers 200 while the process serves, whatever the AppConfig Agent does: the flags client
+ * It answers 503 (`starting`) until the flags client has read the flags once: a task that served
+ * the seed's defaults would turn the flags a rollback turned off back on (DESIGN.md D2). From then
+ * on it answers 200 while the process serves, whatever the AppConfig Agent does: the flags client
  * keeps the last good values, and failing every task's health check because a sidecar hiccups
  * would turn a flag read into an outage. After `drain()` (on SIGTERM) it answers 503, so the
  * load balancer stops sending new requests while in-flight ones finish.
@@ -13,7 +15,8 @@ import type { FlagsStatus } from './flags-client';
 import type { ServerKit } from './server-kit';
 
 export interface HealthBody {
-  readonly status: 'ok' | 'draining';
+  /** `starting`: no flags read yet (503); `ok` (200); `draining`: stopping (503). */
+  readonly status: 'starting' | 'ok' | 'draining';
   readonly environment: string;
   readonly slot: string;
   readonly flags: {
@@ -31,7 +34,8 @@ export class HealthCheck {
 
   constructor(
     private readonly kit: ServerKit,
-    private readonly flags?: { status(): FlagsStatus; get(): unknown },
+    /** Without `ready()`, the flags count as read (a source that never has to wait). */
+    private readonly flags?: { status(): FlagsStatus; get(): unknown; ready?(): boolean },
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -40,12 +44,22 @@ export class HealthCheck {
     this.draining = true;
   }
 
+  /** The flags have been read once: the server may serve MCP calls. */
+  get ready(): boolean {
+    return this.flags?.ready?.() ?? true;
+  }
+
+  /** 200 while serving, 503 while starting or draining. */
+  statusCode(): 200 | 503 {
+    return this.draining || !this.ready ? 503 : 200;
+  }
+
   body(): HealthBody {
     // The probe also keeps the flags fresh while no call arrives (get() reads again when stale, in the background).
     this.flags?.get();
     const status = this.flags?.status();
     return {
-      status: this.draining ? 'draining' : 'ok',
+      status: this.draining ? 'draining' : this.ready ? 'ok' : 'starting',
       environment: this.kit.environment,
       slot: this.kit.slot,
       flags: {
@@ -69,7 +83,7 @@ export class HealthCheck {
       return true;
     }
     const body = JSON.stringify(this.body());
-    res.writeHead(this.draining ? 503 : 200, {
+    res.writeHead(this.statusCode(), {
       'content-type': 'application/json',
       'cache-control': 'no-store',
       'content-length': Buffer.byteLength(body),

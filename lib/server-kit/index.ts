@@ -4,9 +4,10 @@
  * uses all of it. Imports the shared contract and the MCP SDK, nothing from aws-cdk-lib.
  */
 export { ServerKit, ToolCallTracker, type FlagSource, type ServerKitOptions } from './server-kit';
-export { AppConfigAgentFlags, FlagsReadError, parseAgentFlags, type AgentFlagsOptions, type FlagsStatus } from './flags-client';
+export { AppConfigAgentFlags, FlagsReadError, parseAgentFlags, type AgentFlagsOptions, type FirstReadOptions, type FlagsStatus } from './flags-client';
 export { HealthCheck, type HealthBody } from './health';
-export { serverKitEnvironment, ServerKitEnvironmentError, LOCAL_DEFAULTS, type ServerKitEnvironment } from './environment';
+export { serverKitEnvironment, ServerKitEnvironmentError, ECS_MARKER, LOCAL_DEFAULTS, type ServerKitEnvironment } from './environment';
+export { ALLOWED_ORIGINS_VARIABLE, isLoopbackHost, originPolicy, originProblem, parseAllowedOrigins, type OriginPolicy } from './origin';
 export {
   checkEnumArguments,
   enumFailureMessage,
@@ -18,3 +19,4 @@ export {
   type ToolInputSchema,
 } from './enum-arguments';
 export { checkEmfLine, checkEmfLines, formatEmfReport, type EmfCheckResult } from './emf-checker';
+export { FLAGS_START_DEADLINE_MS } from '../shared/metrics-contract';

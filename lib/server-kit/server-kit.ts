@@ -82,6 +82,7 @@ export class ServerKit {
     this.slot = options.slot;
     this.tools = tools;
     this.flagSource = options.flags;
+    if (options.write === undefined) guardStdout();
     this.write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
     this.now = options.now ?? Date.now;
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
@@ -150,6 +151,24 @@ export class ServerKit {
   startedAt(): number {
     return this.monotonicMs();
   }
+}
+
+let stdoutGuarded = false;
+
+/**
+ * A stdout that went away (EPIPE: the log driver or the reading end closed) fails a write with an
+ * 'error' event, not a throw, and an 'error' event nobody listens to ends the process: the server
+ * would die on its next tool call. Metrics never fail the server: say so once on stderr instead.
+ */
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  let warned = false;
+  process.stdout.on('error', (error: Error) => {
+    if (warned) return;
+    warned = true;
+    process.stderr.write(`server-kit: cannot write EMF lines to stdout (${error.message}); the calls go on without metrics\n`);
+  });
 }
 
 function isRequest(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId; method: string; params?: Record<string, unknown> } {

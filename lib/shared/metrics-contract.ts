@@ -85,13 +85,42 @@ export const OTHER_DIMENSION_VALUE = '_OTHER';
 /** The server's health check path: the target groups probe it (MCP endpoints answer GET with 405/406). */
 export const HEALTH_CHECK_PATH = '/health';
 
+/**
+ * How the target groups probe HEALTH_CHECK_PATH, and how long ECS ignores failed probes of a task
+ * that just started (the service's health check grace period). A registered target is healthy
+ * after one passing check
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
+ */
+export const HEALTH_CHECK_TIMING = {
+  intervalSeconds: 10,
+  timeoutSeconds: 5,
+  healthyThreshold: 2,
+  unhealthyThreshold: 3,
+  gracePeriodSeconds: 60,
+} as const;
+
+/**
+ * How long a starting server retries its first flag read before it gives up: inside the grace
+ * period, with one probe interval and its timeout left, so a server that reads the flags just in
+ * time still passes a probe before ECS judges the task.
+ */
+export const FLAGS_START_DEADLINE_MS =
+  (HEALTH_CHECK_TIMING.gracePeriodSeconds - HEALTH_CHECK_TIMING.intervalSeconds - HEALTH_CHECK_TIMING.timeoutSeconds) * 1000;
+
 /** Environment variables the stack gives each server container. */
 export const CONTAINER_ENVIRONMENT = {
   environment: 'MCP_ENVIRONMENT',
   slot: 'MCP_SLOT',
   namespace: 'MCP_METRICS_NAMESPACE',
   featureFlagsUrl: 'MCP_FEATURE_FLAGS_URL',
+  /** The container port, as the port mapping and the target group have it. */
+  port: 'PORT',
+  /** The address to listen on: CONTAINER_LISTEN_HOST. */
+  host: 'HOST',
 } as const;
+
+/** Every interface of the task: the load balancer reaches a target at the task's IP, never on loopback. */
+export const CONTAINER_LISTEN_HOST = '0.0.0.0';
 
 // ---------------------------------------------------------------------------------------------
 // KPIs

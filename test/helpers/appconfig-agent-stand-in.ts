@@ -18,7 +18,8 @@ export class AgentStandIn {
   private delayMs = 0;
   private constructor(private readonly server: Server, readonly url: string) {}
 
-  static async start(body: unknown, version = '1'): Promise<AgentStandIn> {
+  /** Starts on `port` (default: an ephemeral one), e.g. a port a server was told before the agent came up. */
+  static async start(body: unknown, version = '1', port = 0): Promise<AgentStandIn> {
     let self: AgentStandIn | undefined;
     const server = createServer((req, res) => {
       const agent = self!;
@@ -35,9 +36,8 @@ export class AgentStandIn {
       if (agent.delayMs > 0) setTimeout(reply, agent.delayMs);
       else reply();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    self = new AgentStandIn(server, `http://127.0.0.1:${port}${AGENT_PATH}`);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    self = new AgentStandIn(server, agentUrl((server.address() as AddressInfo).port));
     self.serve(body, version);
     return self;
   }
@@ -61,6 +61,20 @@ export class AgentStandIn {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** The flags URL of a stand-in on `port` of 127.0.0.1. */
+export function agentUrl(port: number): string {
+  return `http://127.0.0.1:${port}${AGENT_PATH}`;
+}
+
+/** A port of 127.0.0.1 that nothing listens on (it was free a moment ago). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** The retrieval-time document for these values. */

@@ -16,7 +16,7 @@ import { trafficWeights } from '../../shared/traffic-weights';
 import type { EnvironmentCommand } from '../command';
 import { consoleLinks, type ConsoleLink } from '../console-links';
 import type { CommandContext } from '../context';
-import { CliError, EXIT_CODES, Interrupted, UsageError } from '../errors';
+import { adviceText, CliError, EXIT_CODES, Interrupted, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
 import { describeDeployment, isPagingAlarm, readAlarms, readFlags, readLastRollback, readLatch, readServices, readTargetHealth, readWeights } from '../live-state';
 import { durationOption, stringOption } from '../option-values';
@@ -27,7 +27,7 @@ import { describeServiceStack, type ServiceStackState } from '../service-stack';
 export const statusCommand: EnvironmentCommand = {
   name: 'status',
   scope: 'environment',
-  usage: 'status --environment <name> [--watch [--timeout <duration>]]',
+  usage: 'status --environment <name> [--watch] [--timeout <duration>]',
   summary: 'live weights, latch, flags, alarms, target health, the last rollback and console links; exit 4 when something needs attention, 1 on an AWS error',
   options: {
     watch: { type: 'boolean', help: 'redraw every 10 s until Ctrl-C (or --timeout); exits with the last view\'s code' },
@@ -183,7 +183,7 @@ async function linksOf(ctx: CommandContext, stack: ServiceStackState): Promise<C
 /**
  * `status --watch`: a view every 10 s. A failed refresh (a throttle, a network blip) is shown in
  * place of the view and the watch goes on: during an incident the screen must not die. Ctrl-C or
- * the timeout ends it with the exit code of the last view.
+ * the timeout ends it with the exit code of the last view; Ctrl-C before the first view is 130.
  */
 export async function watchStatus(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
   if (ctx.report.json) {
@@ -206,7 +206,7 @@ export async function watchStatus(ctx: CommandContext, options: Readonly<Record<
       if (error instanceof Interrupted || ctx.signal.aborted) break;
       if (!(error instanceof CliError)) throw error;
       lastError = error;
-      lines = [ctx.report.paint(['red', 'bold'], `refresh failed: ${error.message}`), `next: ${error.next}`, `(trying again in ${formatDuration(WATCH_INTERVAL_MS)})`];
+      lines = [ctx.report.paint(['red', 'bold'], `refresh failed: ${error.message}`), `next: ${adviceText(error.next, { command: 'status', environment: ctx.environment })}`, `(trying again in ${formatDuration(WATCH_INTERVAL_MS)})`];
     }
     views += 1;
     const now = ctx.clock.now();
@@ -227,6 +227,8 @@ export async function watchStatus(ctx: CommandContext, options: Readonly<Record<
       throw error;
     }
   }
+  // Ctrl-C before the first view: no view has an exit code to end with; say interrupted (130), as any command does.
+  if (views === 0) throw new Interrupted();
   const exitCode = lastError ? lastError.exitCode : (last?.exitCode ?? EXIT_CODES.failed);
   return {
     exitCode,

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { isRootUser } from '../../config/schema';
 import type { EnvironmentName, SlotName } from '../../shared/environment-names';
-import { CONTAINER_ENVIRONMENT } from '../../shared/metrics-contract';
+import { CONTAINER_ENVIRONMENT, CONTAINER_LISTEN_HOST, HEALTH_CHECK_TIMING } from '../../shared/metrics-contract';
 
 export interface SlotCapacity {
   readonly desiredCount: number;
@@ -91,10 +91,13 @@ export class FargateSlot extends Construct {
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: props.slot }),
       // Not secrets: where the task runs and where its metrics go. The server tags its EMF
       // metrics with these so alarms can tell the slots apart (DESIGN.md metrics contract).
+      // PORT and HOST: where to listen, so the server listens where the target group sends.
       environment: {
         [CONTAINER_ENVIRONMENT.environment]: props.environmentName,
         [CONTAINER_ENVIRONMENT.slot]: props.slot,
         [CONTAINER_ENVIRONMENT.namespace]: props.metricsNamespace,
+        [CONTAINER_ENVIRONMENT.port]: String(props.containerPort),
+        [CONTAINER_ENVIRONMENT.host]: CONTAINER_LISTEN_HOST,
       },
     });
 
@@ -103,7 +106,7 @@ export class FargateSlot extends Construct {
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:
-        'The environment variables are not secrets: environment name, slot, metrics namespace and the local AppConfig Agent address.',
+        'The environment variables are not secrets: environment name, slot, metrics namespace, the port and address to listen on, and the local AppConfig Agent address.',
     });
     Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -123,7 +126,8 @@ export class FargateSlot extends Construct {
       // A task that never gets healthy stops the deploy and ECS restores the previous task
       // definition, so CloudFormation fails fast instead of hanging for hours.
       circuitBreaker: { enable: true, rollback: true },
-      healthCheckGracePeriod: Duration.seconds(60),
+      // The server retries its first flag read within this (FLAGS_START_DEADLINE_MS).
+      healthCheckGracePeriod: Duration.seconds(HEALTH_CHECK_TIMING.gracePeriodSeconds),
       propagateTags: ecs.PropagatedTagSource.SERVICE,
       enableExecuteCommand: false,
     });
@@ -136,10 +140,10 @@ export class FargateSlot extends Construct {
       healthCheck: {
         path: props.healthCheckPath,
         healthyHttpCodes: '200',
-        interval: Duration.seconds(10),
-        timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 3,
+        interval: Duration.seconds(HEALTH_CHECK_TIMING.intervalSeconds),
+        timeout: Duration.seconds(HEALTH_CHECK_TIMING.timeoutSeconds),
+        healthyThresholdCount: HEALTH_CHECK_TIMING.healthyThreshold,
+        unhealthyThresholdCount: HEALTH_CHECK_TIMING.unhealthyThreshold,
       },
       // A rollback moves new requests at once; this bounds how long drained tasks keep old ones.
       deregistrationDelay: Duration.seconds(30),
