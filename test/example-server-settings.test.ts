@@ -45,6 +45,7 @@ describe('exampleServerConfig', () => {
         'Invalid server environment:',
         '  - MCP_ENVIRONMENT is required on ECS (ECS_CONTAINER_METADATA_URI_V4 is set): one of staging, production',
         '  - MCP_SLOT must be one of stable, canary, got "green"',
+        "  - MCP_FEATURE_FLAGS_URL is required on ECS (ECS_CONTAINER_METADATA_URI_V4 is set): the AppConfig Agent's http:// URL of the flags profile",
         '  - HOST must be a host name or an IP address to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (every interface), got "bad host!"',
         '  - PORT must be an integer from 0 to 65535, got "80a"',
         '  - MCP_ALLOWED_ORIGINS: "*" is not an origin; list each one as scheme://host[:port], e.g. https://console.example.com',

@@ -94,21 +94,24 @@ describe('HealthCheck over HTTP', () => {
 describe('on ECS (ECS_CONTAINER_METADATA_URI_V4 set, as Fargate sets it in every container)', () => {
   const ecs = { ECS_CONTAINER_METADATA_URI_V4: 'http://169.254.170.2/v4/0123456789abcdef-1234567890' };
 
-  test('MCP_ENVIRONMENT and MCP_SLOT are required: a task without them would report its metrics as staging/stable', () => {
+  test('MCP_ENVIRONMENT, MCP_SLOT and MCP_FEATURE_FLAGS_URL are required: without them a task would report as staging/stable, or serve the rollback flags on while rolled back', () => {
     expect(() => serverKitEnvironment(ecs)).toThrow(
       [
         'Invalid server environment:',
         '  - MCP_ENVIRONMENT is required on ECS (ECS_CONTAINER_METADATA_URI_V4 is set): one of staging, production',
         '  - MCP_SLOT is required on ECS (ECS_CONTAINER_METADATA_URI_V4 is set): one of stable, canary',
+        "  - MCP_FEATURE_FLAGS_URL is required on ECS (ECS_CONTAINER_METADATA_URI_V4 is set): the AppConfig Agent's http:// URL of the flags profile",
       ].join('\n'),
     );
   });
 
-  test('with both set it starts; the namespace and flags URL keep their defaults', () => {
-    expect(serverKitEnvironment({ ...ecs, MCP_ENVIRONMENT: 'production', MCP_SLOT: 'canary' })).toEqual({
+  test('with the three set it starts; the namespace keeps its default', () => {
+    const url = 'http://localhost:2772/applications/a/environments/e/configurations/p';
+    expect(serverKitEnvironment({ ...ecs, MCP_ENVIRONMENT: 'production', MCP_SLOT: 'canary', MCP_FEATURE_FLAGS_URL: url })).toEqual({
       environment: 'production',
       slot: 'canary',
-      defaulted: ['MCP_METRICS_NAMESPACE', 'MCP_FEATURE_FLAGS_URL'],
+      featureFlagsUrl: url,
+      defaulted: ['MCP_METRICS_NAMESPACE'],
     });
   });
 });

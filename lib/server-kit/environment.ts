@@ -10,7 +10,7 @@ import { CONTAINER_ENVIRONMENT, METRICS_NAMESPACE } from '../shared/metrics-cont
 export interface ServerKitEnvironment {
   readonly environment: EnvironmentName;
   readonly slot: SlotName;
-  /** Undefined when the server runs without the AppConfig Agent: the flags keep the seed's defaults. */
+  /** Undefined when the server runs without the AppConfig Agent (never on ECS): the flags keep the seed's defaults. */
   readonly featureFlagsUrl?: string;
   /** Variables that were not set and got their local-run default (the stack sets all of them). */
   readonly defaulted: readonly string[];
@@ -56,8 +56,12 @@ export function serverKitEnvironment(env: NodeJS.ProcessEnv = process.env): Serv
     problems.push(`${CONTAINER_ENVIRONMENT.namespace} must be ${JSON.stringify(METRICS_NAMESPACE)} (the namespace the alarms read), got ${JSON.stringify(namespace)}`);
   }
   const url = env[CONTAINER_ENVIRONMENT.featureFlagsUrl];
-  if (url === undefined || url === '') defaulted.push(CONTAINER_ENVIRONMENT.featureFlagsUrl);
-  else if (!/^http:\/\/[^/]+\/\S*$/.test(url)) {
+  if (url === undefined || url === '') {
+    // Without the agent the flags keep the seed's defaults, every flag on: on ECS that would serve
+    // the rollback flags on while a rollback is in force (DESIGN.md D2). The stack always sets it.
+    if (onEcs) problems.push(`${CONTAINER_ENVIRONMENT.featureFlagsUrl} is required on ECS (${ECS_MARKER} is set): the AppConfig Agent's http:// URL of the flags profile`);
+    else defaulted.push(CONTAINER_ENVIRONMENT.featureFlagsUrl);
+  } else if (!/^http:\/\/[^/]+\/\S*$/.test(url)) {
     problems.push(`${CONTAINER_ENVIRONMENT.featureFlagsUrl} must be the AppConfig Agent's http:// URL of the flags profile, got ${JSON.stringify(url)}`);
   }
   if (problems.length > 0) throw new ServerKitEnvironmentError(problems);
