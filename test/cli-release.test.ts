@@ -66,6 +66,14 @@ describe('release', () => {
     expect(mocks.sfn.calls()).toEqual([]);
   });
 
+  test('abort refuses a --reason that leaves no room for its own prefix in the latch: exit 64, nothing called', async () => {
+    const { clock } = cliWorld();
+    const run = await runCommand(['abort', '--environment', 'production', '--confirm', '--reason', 'x'.repeat(901)], { clock });
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain('error: --reason must be 1 to 900 characters, got 901');
+    expect(mocks.sfn.calls()).toEqual([]);
+  });
+
   test('--dry-run shows the plan and the report and starts nothing; --json gives the same as data', async () => {
     const { clock } = cliWorld();
     const run = await runCommand(['release', '--environment', 'production', '--canary-image', 'v1.5.0', '--dry-run', '--json'], { clock });

@@ -1,4 +1,5 @@
 /** Option values, validated with messages that name the option, the value and what is allowed. */
+import { MAX_REASON_LENGTH } from '../shared/rollback-contract';
 import { CANARY_TRAFFIC_PATTERN, IMAGE_TAG_PATTERN } from '../shared/stack-contract';
 import { UsageError } from './errors';
 
@@ -13,6 +14,18 @@ export function requiredString(options: Options, name: string, what: string): st
   const value = stringOption(options, name);
   if (value === undefined) throw new UsageError(`--${name} is required: ${what}`);
   return value;
+}
+
+/**
+ * `--reason`, trimmed: 1 to `maxLength` characters (the latch keeps MAX_REASON_LENGTH), or
+ * undefined when not given.
+ */
+export function reasonOption(options: Options, maxLength = MAX_REASON_LENGTH): string | undefined {
+  const reason = stringOption(options, 'reason')?.trim();
+  if (reason !== undefined && (reason.length === 0 || reason.length > maxLength)) {
+    throw new UsageError(`--reason must be 1 to ${maxLength} characters, got ${reason.length}`);
+  }
+  return reason;
 }
 
 /** An integer percent 0 to 100, as the template's CanaryTraffic accepts it (no "10.5", "1e1" or "010"). */

@@ -24,11 +24,14 @@ export interface LatchRecord {
 
 export type LatchState = { readonly latched: false } | { readonly latched: true; readonly record?: LatchRecord; readonly raw: string };
 
+/** The longest reason the latch keeps: what a person writes with `--reason`, whichever command. */
+export const MAX_REASON_LENGTH = 1000;
+
 /** SSM standard parameters hold at most 4 KB. */
 const MAX_LATCH_VALUE_LENGTH = 4096;
 
 export function serializeLatch(record: LatchRecord): string {
-  const fitted = { ...record, reason: record.reason.slice(0, 1000), requestedBy: record.requestedBy.slice(0, 256) };
+  const fitted = { ...record, reason: record.reason.slice(0, MAX_REASON_LENGTH), requestedBy: record.requestedBy.slice(0, 256) };
   const value = JSON.stringify(fitted);
   if (value.length > MAX_LATCH_VALUE_LENGTH) throw new Error(`latch value must be at most ${MAX_LATCH_VALUE_LENGTH} characters, got ${value.length}`);
   return value;

@@ -6,6 +6,7 @@
  */
 import { STAGE_IDS, type EnvironmentName } from './environment-names';
 import { resourcePrefix } from './names';
+import { MAX_REASON_LENGTH } from './rollback-contract';
 import { IMAGE_TAG_PATTERN } from './stack-contract';
 
 // ---------------------------------------------------------------------------------------------
@@ -244,7 +245,7 @@ export interface RolloutInput {
   readonly reason?: string;
 }
 
-export const ROLLOUT_INPUT_LIMITS = { requestedBy: 256, reason: 1000 } as const;
+export const ROLLOUT_INPUT_LIMITS = { requestedBy: 256, reason: MAX_REASON_LENGTH } as const;
 
 /** JSON schema of RolloutInput (draft 2020-12), printed in README and checked by inputProblems. */
 export const ROLLOUT_INPUT_SCHEMA = {

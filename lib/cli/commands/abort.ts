@@ -11,14 +11,16 @@ import { DescribeExecutionCommand, SendTaskFailureCommand } from '@aws-sdk/clien
 import { ROLLOUT_ERRORS } from '../../shared/rollout-contract';
 import type { EnvironmentCommand, OptionValues } from '../command';
 import type { CommandContext } from '../context';
-import { EXIT_CODES, UsageError } from '../errors';
+import { EXIT_CODES } from '../errors';
 import { aws } from '../live-state';
-import { stringOption } from '../option-values';
+import { reasonOption } from '../option-values';
+import { MAX_REASON_LENGTH as LATCH_REASON_LENGTH } from '../../shared/rollback-contract';
 import { formatDuration, type CommandResult } from '../output';
 import { waitingRollout } from '../rollout-approval';
 import { rollback } from './rollback';
 
-const MAX_REASON_LENGTH = 900;
+/** Room for abort's own prefix (`rollout <name> aborted by <user>: `) within the latch's limit. */
+const MAX_REASON_LENGTH = LATCH_REASON_LENGTH - 100;
 /** How long abort waits for the rollout to notice the latch and end. */
 export const ABORT_WAIT_MS = 180_000;
 const POLL_MS = 5_000;
@@ -36,10 +38,7 @@ export const abortCommand: EnvironmentCommand = {
 };
 
 export async function abort(ctx: CommandContext, options: OptionValues): Promise<CommandResult> {
-  const reasonText = stringOption(options, 'reason')?.trim();
-  if (reasonText !== undefined && (reasonText.length === 0 || reasonText.length > MAX_REASON_LENGTH)) {
-    throw new UsageError(`--reason must be 1 to ${MAX_REASON_LENGTH} characters, got ${reasonText.length}`);
-  }
+  const reasonText = reasonOption(options, MAX_REASON_LENGTH);
   const { progress, approval } = await waitingRollout(ctx);
   const reason = `rollout ${progress.name} aborted by ${ctx.user}${reasonText ? `: ${reasonText}` : ''}`;
   const plan = [

@@ -11,7 +11,7 @@ import type { CommandContext } from '../context';
 import { CliError, EXIT_CODES, Refusal, UsageError } from '../errors';
 import { describeLatch } from '../latch-text';
 import { aws, readLatch } from '../live-state';
-import { imageTagOption, requiredString, stringOption } from '../option-values';
+import { imageTagOption, reasonOption, requiredString } from '../option-values';
 import type { CommandResult } from '../output';
 import { powerReport } from '../power-report';
 import { describeRolloutStack, listExecutions } from '../rollouts';
@@ -32,10 +32,7 @@ export const releaseCommand: EnvironmentCommand = {
 
 export async function release(ctx: CommandContext, options: OptionValues): Promise<CommandResult> {
   const canaryImage = imageTagOption('canary-image', requiredString(options, 'canary-image', 'the image tag the canary runs'));
-  const reason = stringOption(options, 'reason')?.trim();
-  if (reason !== undefined && (reason.length === 0 || reason.length > ROLLOUT_INPUT_LIMITS.reason)) {
-    throw new UsageError(`--reason must be 1 to ${ROLLOUT_INPUT_LIMITS.reason} characters, got ${reason.length}`);
-  }
+  const reason = reasonOption(options, ROLLOUT_INPUT_LIMITS.reason);
   const dryRun = options['dry-run'] === true;
   const input: RolloutInput = { canaryImage, requestedBy: ctx.user.slice(0, ROLLOUT_INPUT_LIMITS.requestedBy), ...(reason ? { reason } : {}) };
   const problems = inputProblems(input);

@@ -8,9 +8,9 @@ import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { TIME_TO_SAFE, type ManualRollbackRequest, type RollbackResult } from '../../shared/rollback-contract';
 import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
-import { CliError, EXIT_CODES, Interrupted, UsageError } from '../errors';
+import { CliError, EXIT_CODES, Interrupted } from '../errors';
 import { aws } from '../live-state';
-import { stringOption } from '../option-values';
+import { reasonOption } from '../option-values';
 import { formatDuration, table, type CommandResult } from '../output';
 import { isSafe, watchUntilSafe } from '../safe-state';
 import { describeServiceStack } from '../service-stack';
@@ -27,14 +27,9 @@ export const rollbackCommand: EnvironmentCommand = {
   run: (ctx, { options }) => rollback(ctx, options),
 };
 
-const MAX_REASON_LENGTH = 1000;
-
 export async function rollback(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
   const confirm = options.confirm === true;
-  const reason = (stringOption(options, 'reason') ?? `manual rollback by ${ctx.user} (mcp-rollout rollback)`).trim();
-  if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) {
-    throw new UsageError(`--reason must be 1 to ${MAX_REASON_LENGTH} characters, got ${reason.length}`);
-  }
+  const reason = reasonOption(options) ?? `manual rollback by ${ctx.user} (mcp-rollout rollback)`;
   const stack = await describeServiceStack(ctx);
   const functionName = stack.outputs.rollbackFunctionName;
   const request: ManualRollbackRequest = { action: 'rollback', reason, requestedBy: ctx.user, dryRun: !confirm };

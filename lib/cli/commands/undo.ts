@@ -18,10 +18,10 @@ import { readReleaseHistory, undoTarget, type ReleaseHistory, type UndoTarget } 
 import { PARAMETER_NAMES, stateStackSelector } from '../../shared/stack-contract';
 import type { EnvironmentCommand } from '../command';
 import type { CommandContext } from '../context';
-import { CliError, EXIT_CODES, Refusal, UsageError } from '../errors';
+import { CliError, EXIT_CODES, Refusal } from '../errors';
 import { describeLatch } from '../latch-text';
 import { aws, readFiringPagingAlarms, readLatch } from '../live-state';
-import { imageTagOption, stringOption } from '../option-values';
+import { imageTagOption, reasonOption, stringOption } from '../option-values';
 import type { CommandResult } from '../output';
 import { recordBase } from '../release-records';
 import { assertStackIdle, describeServiceStack } from '../service-stack';
@@ -40,14 +40,12 @@ export const undoCommand: EnvironmentCommand = {
   run: (ctx, { options }) => undo(ctx, options),
 };
 
-const MAX_REASON_LENGTH = 1000;
 
 export async function undo(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
   const confirm = options.confirm === true;
   const toOption = stringOption(options, 'to');
   const named = toOption === undefined ? undefined : imageTagOption('to', toOption);
-  const reason = (stringOption(options, 'reason') ?? `undo by ${ctx.user} (mcp-rollout undo)`).trim();
-  if (reason.length === 0 || reason.length > MAX_REASON_LENGTH) throw new UsageError(`--reason must be 1 to ${MAX_REASON_LENGTH} characters, got ${reason.length}`);
+  const reason = reasonOption(options) ?? `undo by ${ctx.user} (mcp-rollout undo)`;
 
   const stack = await describeServiceStack(ctx);
   assertStackIdle(stack);
