@@ -36,7 +36,7 @@ export function cdkDeployArguments(request: ToolkitDeployRequest): string[] {
   ];
 }
 
-export function cdkSynthArguments(request: ToolkitSynthRequest, outputDir: string): string[] {
+function cdkSynthArguments(request: ToolkitSynthRequest, outputDir: string): string[] {
   return ['cdk', 'synth', request.selector, '--quiet', '--output', outputDir];
 }
 
@@ -46,7 +46,7 @@ interface ManifestArtifact {
 }
 
 /** The template file of `stackName` in a cloud assembly, nested stage assemblies included. */
-export function findStackTemplate(assemblyDir: string, stackName: string): string | undefined {
+function findStackTemplate(assemblyDir: string, stackName: string): string | undefined {
   const manifest = JSON.parse(readFileSync(path.join(assemblyDir, 'manifest.json'), 'utf8')) as { artifacts?: Record<string, ManifestArtifact> };
   for (const artifact of Object.values(manifest.artifacts ?? {})) {
     if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.stackName === stackName && artifact.properties.templateFile) {

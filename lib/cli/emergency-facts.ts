@@ -26,7 +26,7 @@ export function fallbackInvoke(config: RolloutConfig, environment: EnvironmentNa
   return `aws lambda invoke --function-name ${rollbackFunctionName(environment)} --cli-binary-format raw-in-base64-out --payload '${JSON.stringify(FALLBACK_REQUEST)}'${awsCliTarget(config, environment)} rollback-result.json && cat rollback-result.json`;
 }
 
-export function latchRead(config: RolloutConfig, environment: EnvironmentName): string {
+function latchRead(config: RolloutConfig, environment: EnvironmentName): string {
   return `aws ssm get-parameter --name ${latchParameterName(environment)} --query Parameter.Value --output text${awsCliTarget(config, environment)}`;
 }
 

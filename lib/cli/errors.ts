@@ -78,7 +78,7 @@ export class CliError extends Error {
 }
 
 /** Where a wrong command line is explained: the command's own help when the command is known. */
-export const SEE_HELP: Advice = ({ command }) =>
+const SEE_HELP: Advice = ({ command }) =>
   command === '' ? 'Run `npx mcp-rollout --help` for the commands and their options.' : `Run \`npx mcp-rollout ${command} --help\` for its options.`;
 
 /** The command line is wrong; nothing was called. */

@@ -36,7 +36,7 @@ export function wrap(prefix: string, text: string | readonly string[], width: nu
  * A synopsis as the pieces it wraps between: words, and whole bracket groups, nested ones included
  * (`[--template [--approve-template <digest>]]` is one piece, so no line is left with a lone `]`).
  */
-export function synopsisPieces(synopsis: string): string[] {
+function synopsisPieces(synopsis: string): string[] {
   const pieces: string[] = [];
   let piece = '';
   let depth = 0;

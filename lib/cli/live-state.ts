@@ -92,7 +92,7 @@ export async function readAlarms(ctx: CommandContext, stateValue?: StateValue): 
   return alarms.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export function alarmPrefix(ctx: CommandContext): string {
+function alarmPrefix(ctx: CommandContext): string {
   return alarmNamePrefix(ctx.environment);
 }
 

@@ -17,7 +17,7 @@ import type { CommandContext } from './context';
 import { aws } from './live-state';
 
 /** How far back the traffic estimate looks. */
-export const TRAFFIC_LOOKBACK_DAYS = 7;
+const TRAFFIC_LOOKBACK_DAYS = 7;
 const HOUR_MS = 3_600_000;
 
 export interface RecentTraffic {
@@ -30,7 +30,7 @@ export interface RecentTraffic {
 }
 
 /** The last 7 days of ToolCalls, summed over both slots, per hour (one GetMetricData call, paginated). */
-export async function readRecentTraffic(ctx: CommandContext): Promise<RecentTraffic> {
+async function readRecentTraffic(ctx: CommandContext): Promise<RecentTraffic> {
   const end = Math.floor(ctx.clock.now() / HOUR_MS) * HOUR_MS;
   const start = end - TRAFFIC_LOOKBACK_DAYS * 24 * HOUR_MS;
   const queries: MetricDataQuery[] = SLOT_NAMES.map((slot) => ({
@@ -88,7 +88,7 @@ export interface BakeExposure {
 }
 
 /** The calls each bake sees: traffic per minute x the canary's share x the bake's minutes. */
-export function bakeExposures(plan: RolloutPlan, traffic: Pick<RecentTraffic, 'typicalPerMinute' | 'quietPerMinute'>): BakeExposure[] {
+function bakeExposures(plan: RolloutPlan, traffic: Pick<RecentTraffic, 'typicalPerMinute' | 'quietPerMinute'>): BakeExposure[] {
   const percents = percentAtEachStep(plan);
   return plan.steps.flatMap((step, i) => {
     if (step.type !== 'bake') return [];
@@ -111,7 +111,7 @@ export function bakeExposures(plan: RolloutPlan, traffic: Pick<RecentTraffic, 't
 
 
 /** The error rate the relative check is reported for: the seed's target, doubled. */
-export const DOUBLING_BASELINE_PERCENT = 1;
+const DOUBLING_BASELINE_PERCENT = 1;
 
 /** One slot's minute in an expected window: its traffic and how much of it goes wrong. */
 interface MinuteRates {
@@ -128,7 +128,7 @@ function spread(total: number, minutes: number): number[] {
 }
 
 /** A window of expected counts: both slots healthy but for the given rates. */
-export function expectedWindow(environment: MetricWindow['environment'], canaryPercent: number, minutes: number, canary: MinuteRates, stable: MinuteRates): MetricWindow {
+function expectedWindow(environment: MetricWindow['environment'], canaryPercent: number, minutes: number, canary: MinuteRates, stable: MinuteRates): MetricWindow {
   const slot = (rates: MinuteRates) => {
     const calls = spread(rates.callsPerMinute * minutes, minutes);
     const unsuccessful = spread((rates.callsPerMinute * minutes * Math.max(rates.unsuccessfulPercent, rates.errorPercent)) / 100, minutes);
@@ -175,7 +175,7 @@ export interface PowerOptions {
 }
 
 /** Runs the judge on expected windows of one bake at the given traffic. */
-export function bakePower(exposure: BakeExposure, perMinute: { canary: number; stable: number }, options: PowerOptions): Omit<BakePower, keyof BakeExposure> {
+function bakePower(exposure: BakeExposure, perMinute: { canary: number; stable: number }, options: PowerOptions): Omit<BakePower, keyof BakeExposure> {
   const { thresholds } = options;
   const rates = (calls: number, unsuccessfulPercent: number, errorPercent: number): MinuteRates => ({ callsPerMinute: calls, unsuccessfulPercent, errorPercent });
   const verdict = (canary: MinuteRates, stable: MinuteRates) =>
@@ -226,7 +226,7 @@ export async function powerReport(ctx: CommandContext, plan: RolloutPlan): Promi
 }
 
 /** The report from traffic already read (pure: the tests and the bench call it). */
-export function powerFromTraffic(traffic: RecentTraffic, plan: RolloutPlan, options: PowerOptions): PowerReport {
+function powerFromTraffic(traffic: RecentTraffic, plan: RolloutPlan, options: PowerOptions): PowerReport {
   const { thresholds } = options;
   const perMinute = (rate: number, percent: number) => ({ canary: (rate * percent) / 100, stable: (rate * (100 - percent)) / 100 });
   const bakes = bakeExposures(plan, traffic).map((e): BakePower => ({ ...e, ...bakePower(e, perMinute(traffic.typicalPerMinute, e.canaryPercent), options) }));

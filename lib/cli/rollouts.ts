@@ -265,7 +265,7 @@ export async function readRolloutProgress(ctx: CommandContext, executionArn: str
 }
 
 /** The rollouts in the release history, newest first (the history holds every kind of record). */
-export async function readRolloutHistory(ctx: CommandContext, max = 5): Promise<RolloutRecord[]> {
+async function readRolloutHistory(ctx: CommandContext, max = 5): Promise<RolloutRecord[]> {
   const history = await aws(`reading the release history (ssm:GetParameterHistory)`, () => readReleaseHistory(ctx.clients.ssm, ctx.environment));
   return history.entries
     .filter((e) => e.kind === 'rollout' && e.record)

@@ -310,7 +310,7 @@ export interface StableChange {
 }
 
 /** The stable image changes the history records, oldest first (failed ones left out). */
-export function stableChanges(entries: readonly HistoryEntry[]): StableChange[] {
+function stableChanges(entries: readonly HistoryEntry[]): StableChange[] {
   const changes: StableChange[] = [];
   for (const e of entries) {
     const r = e.record;

@@ -185,7 +185,7 @@ async function linksOf(ctx: CommandContext, stack: ServiceStackState): Promise<C
  * place of the view and the watch goes on: during an incident the screen must not die. Ctrl-C or
  * the timeout ends it with the exit code of the last view; Ctrl-C before the first view is 130.
  */
-export async function watchStatus(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
+async function watchStatus(ctx: CommandContext, options: Readonly<Record<string, string | boolean | undefined>>): Promise<CommandResult> {
   if (ctx.report.json) {
     throw new UsageError('--watch redraws a view for a person and does not combine with --json; a monitor runs status --json on its own schedule and reads the exit code');
   }
